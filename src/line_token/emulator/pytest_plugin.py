@@ -1,0 +1,1 @@
+"""pytest plugin: the ``line_emulator`` fixture (work in progress)."""
