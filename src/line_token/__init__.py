@@ -1,6 +1,8 @@
 """line-token: LINE Messaging API channel access tokens, solved."""
 
 from ._assertion import AssertionSigner, sign_assertion
+from ._async_client import AsyncClient
+from ._client import Client
 from ._errors import (
     InvalidAssertionError,
     InvalidCredentialsError,
@@ -13,15 +15,18 @@ from ._errors import (
     TokenLimitError,
     TokenUnavailableError,
     TransportError,
+    UnexpectedResponseError,
     UnknownKeyError,
 )
 from ._keys import KeyPair, generate_key_pair, jwk_thumbprint, load_private_key, public_jwk
-from ._models import BotInfo, IssuedToken, TokenInfo
+from ._models import BotInfo, IssuedToken, TokenInfo, mask_token
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AssertionSigner",
+    "AsyncClient",
+    "Client",
     "BotInfo",
     "InvalidAssertionError",
     "InvalidCredentialsError",
@@ -37,11 +42,13 @@ __all__ = [
     "TokenLimitError",
     "TokenUnavailableError",
     "TransportError",
+    "UnexpectedResponseError",
     "UnknownKeyError",
     "__version__",
     "generate_key_pair",
     "jwk_thumbprint",
     "load_private_key",
+    "mask_token",
     "public_jwk",
     "sign_assertion",
 ]

@@ -75,7 +75,10 @@ def _kid(kid: object) -> str:
 
 
 def assertion_claims(
-    channel_id: str, *, now: float, lifetime: int = MAX_ASSERTION_LIFETIME,
+    channel_id: str,
+    *,
+    now: float,
+    lifetime: int = MAX_ASSERTION_LIFETIME,
     token_exp: int | None = None,
 ) -> dict[str, Any]:
     """The payload of a LINE assertion issued at ``now`` (pure; validates its inputs).

@@ -11,7 +11,8 @@ Every error the library raises on purpose derives from :class:`LineTokenError`::
     │   ├── TokenLimitError                   the channel already holds 30 v2.1 tokens
     │   ├── InvalidTokenError                 the access token is invalid, expired or revoked
     │   ├── RateLimitError                    429
-    │   └── ServerError                       5xx
+    │   ├── ServerError                       5xx
+    │   └── UnexpectedResponseError           a 2xx answer lacking a required field
     ├── TransportError                        network failure or timeout, retries spent
     └── TokenUnavailableError                 a manager has no usable token to hand out
 
@@ -32,6 +33,7 @@ __all__ = [
     "TokenLimitError",
     "TokenUnavailableError",
     "TransportError",
+    "UnexpectedResponseError",
     "UnknownKeyError",
 ]
 
@@ -97,9 +99,7 @@ class LineApiError(LineTokenError):
         parts = [f"LINE answered {self.status}"]
         if self.endpoint:
             parts[0] += f" to {self.endpoint}"
-        detail = [
-            p for p in (self.error, self.error_description, self.message) if p
-        ]
+        detail = [p for p in (self.error, self.error_description, self.message) if p]
         text = parts[0] + (": " + " - ".join(detail) if detail else "")
         if self.hint:
             text += f". {self.hint}"
@@ -158,6 +158,10 @@ class RateLimitError(LineApiError):
 
 class ServerError(LineApiError):
     """Raised on a 5xx answer once retries are spent."""
+
+
+class UnexpectedResponseError(LineApiError):
+    """Raised when LINE's answer cannot be read (not JSON, or a required field is missing)."""
 
 
 class TransportError(LineTokenError):

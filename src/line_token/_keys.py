@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 from ._errors import InvalidInputError
 
@@ -35,7 +35,9 @@ __all__ = [
 MIN_KEY_BITS = 2048
 """LINE rejects RSA keys shorter than this."""
 
-KeySource = Union[str, bytes, "os.PathLike[str]", Mapping[str, Any], "RSAPrivateKey", "RSAPublicKey"]
+KeySource = Union[
+    str, bytes, "os.PathLike[str]", Mapping[str, Any], "RSAPrivateKey", "RSAPublicKey"
+]
 """Anything a key can be given as: PEM text, JWK (dict or JSON text), a path, or a key object."""
 
 _FIX = "Make a suitable key with `line-token keygen` or line_token.generate_key_pair()."
@@ -169,15 +171,15 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     Handy to tell keys apart in logs without printing them.
 
     Example:
-        >>> jwk_thumbprint({"kty": "RSA", "e": "AQAB", "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"})
-        'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
+        >>> jwk_thumbprint({"kty": "RSA", "e": "AQAB", "n": "sXch"})
+        'QuuUs382dT_nT37pzWHkz4SUwcPFq72t25Q3yV-FlCw'
     """
-    if not isinstance(jwk, Mapping) or jwk.get("kty") != "RSA" or not all(
-        isinstance(jwk.get(k), str) for k in ("n", "e")
+    if (
+        not isinstance(jwk, Mapping)
+        or jwk.get("kty") != "RSA"
+        or not all(isinstance(jwk.get(k), str) for k in ("n", "e"))
     ):
-        raise InvalidInputError(
-            "jwk must be an RSA JWK with string members 'kty', 'n' and 'e'"
-        )
+        raise InvalidInputError("jwk must be an RSA JWK with string members 'kty', 'n' and 'e'")
     canonical = json.dumps(
         {"e": jwk["e"], "kty": "RSA", "n": jwk["n"]}, separators=(",", ":"), sort_keys=True
     )
@@ -230,13 +232,11 @@ def _read_source(source: object) -> tuple[bytes, str]:
             return stripped.encode(), "key text"
         return _read_path(source)
     if isinstance(source, bytes):
-        stripped = source.lstrip()
-        if stripped.startswith((b"-----BEGIN", b"{")):
-            return stripped, "key bytes"
+        raw = source.lstrip()
+        if raw.startswith((b"-----BEGIN", b"{")):
+            return raw, "key bytes"
         if b"\x00" in source or len(source) > 4096:
-            raise InvalidInputError(
-                "key bytes are neither PEM (-----BEGIN ...) nor a JWK ({...})"
-            )
+            raise InvalidInputError("key bytes are neither PEM (-----BEGIN ...) nor a JWK ({...})")
         return _read_path(os.fsdecode(source))
     if isinstance(source, os.PathLike):
         return _read_path(os.fspath(source))
@@ -308,7 +308,9 @@ def _private_from_jwk(jwk: Mapping[str, Any], origin: str) -> RSAPrivateKey:
         numbers = rsa.RSAPrivateNumbers(p, q, d, dp, dq, qi, rsa.RSAPublicNumbers(e, n))
         return numbers.private_key()
     except (ValueError, TypeError, OverflowError):
-        raise InvalidInputError(f"{origin}: the JWK's RSA numbers do not form a valid key") from None
+        raise InvalidInputError(
+            f"{origin}: the JWK's RSA numbers do not form a valid key"
+        ) from None
 
 
 def _public_from_jwk(jwk: Mapping[str, Any], origin: str) -> RSAPublicKey:
@@ -392,7 +394,10 @@ def _kind(key: object) -> str:
     return name
 
 
-def _check_size(key: Any) -> Any:
+_K = TypeVar("_K", "RSAPrivateKey", "RSAPublicKey")
+
+
+def _check_size(key: _K) -> _K:
     if key.key_size < MIN_KEY_BITS:
         raise InvalidInputError(
             f"RSA key is {key.key_size} bits; LINE requires at least {MIN_KEY_BITS}. {_FIX}"
