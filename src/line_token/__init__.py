@@ -26,8 +26,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AssertionSigner",
     "AsyncClient",
-    "Client",
     "BotInfo",
+    "Client",
     "InvalidAssertionError",
     "InvalidCredentialsError",
     "InvalidInputError",

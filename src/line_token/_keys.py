@@ -378,20 +378,21 @@ def _public_from_pem(data: bytes, origin: str) -> RSAPublicKey:
 
 
 def _kind(key: object) -> str:
-    name = type(key).__name__.lstrip("_")
-    for prefix, label in (
-        ("EllipticCurve", "EC"),
-        ("Ed25519", "Ed25519"),
-        ("Ed448", "Ed448"),
-        ("DSA", "DSA"),
-        ("DH", "DH"),
-        ("X25519", "X25519"),
-        ("X448", "X448"),
-    ):
-        if name.startswith(prefix):
-            curve = getattr(getattr(key, "curve", None), "name", None)
-            return f"{label} ({curve})" if curve else label
-    return name
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, x448, x25519
+
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        return f"EC ({key.curve.name})"
+    kinds: tuple[tuple[tuple[type, ...], str], ...] = (
+        ((ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey), "Ed25519"),
+        ((ed448.Ed448PrivateKey, ed448.Ed448PublicKey), "Ed448"),
+        ((dsa.DSAPrivateKey, dsa.DSAPublicKey), "DSA"),
+        ((x25519.X25519PrivateKey, x25519.X25519PublicKey), "X25519"),
+        ((x448.X448PrivateKey, x448.X448PublicKey), "X448"),
+    )
+    for classes, label in kinds:
+        if isinstance(key, classes):
+            return label
+    return type(key).__name__
 
 
 _K = TypeVar("_K", "RSAPrivateKey", "RSAPublicKey")

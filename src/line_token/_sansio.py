@@ -234,7 +234,7 @@ def _ok_json(response: Response, request: Request, token_op: bool = False) -> Ma
             response.status,
             endpoint=request.endpoint,
             request_id=response.headers.get("x-line-request-id"),
-            hint="the response body is not a JSON object",
+            hint="The response body is not a JSON object",
         )
     return body
 
@@ -248,7 +248,7 @@ def _require(
             response.status,
             endpoint=request.endpoint,
             request_id=response.headers.get("x-line-request-id"),
-            hint=f"the response lacks the required {kind.__name__} field {key!r}",
+            hint=f"The response lacks the required {kind.__name__} field {key!r}",
         )
     return value
 
@@ -379,7 +379,9 @@ def get_v21_key_ids(assertion: str) -> Call[list[str]]:
         kids = _require(body, "kids", list, response, request)
         if not all(isinstance(k, str) for k in kids):
             raise UnexpectedResponseError(
-                response.status, endpoint=request.endpoint, hint="'kids' holds a non-string"
+                response.status,
+                endpoint=request.endpoint,
+                hint="The response field 'kids' holds a non-string",
             )
         return list(kids)
 
