@@ -67,7 +67,7 @@ def test_signer_repr_shows_no_key(key_pair: KeyPair) -> None:
         ({"channel_id": ""}, "channel_id"),
         ({"channel_id": None}, "channel_id"),
         ({"channel_id": -5}, "channel_id"),
-        ({"channel_id": "１２３"}, "channel_id"),
+        ({"channel_id": "\uff11\uff12\uff13"}, "channel_id"),  # full-width digits
         ({"kid": ""}, "kid"),
         ({"kid": "   "}, "kid"),
         ({"kid": None}, "kid"),

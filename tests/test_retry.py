@@ -118,7 +118,7 @@ def test_read_errors_retried_for_reads() -> None:
 
 def test_transport_error_after_retries() -> None:
     """Connect errors until retries are spent: TransportError, cause chained."""
-    with pytest.raises(lt.TransportError, match="could not connect.*after 3 attempts"):
+    with pytest.raises(lt.TransportError, match=r"could not connect.*after 3 attempts"):
         drive(s.verify_token("t"), [httpx.ConnectError("x")] * 3)
 
 

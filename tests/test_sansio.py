@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -338,7 +339,5 @@ def test_parsers_raise_only_typed_errors(status: int, body: bytes, headers: dict
         s.get_bot_info("t"),
         s.revoke_token("t"),
     ):
-        try:
+        with contextlib.suppress(lt.LineTokenError):
             call.parse(response, 0.0)
-        except lt.LineTokenError:
-            pass
