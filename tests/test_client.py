@@ -299,9 +299,7 @@ async def test_unreachable_server_is_a_transport_error(cls: type[Any]) -> None:
     """Nothing listening: TransportError after the retries, cause chained."""
     client = cls(base_url=f"http://127.0.0.1:{_closed_port()}", max_retries=1)
     with pytest.raises(lt.TransportError, match="could not connect") as exc:
-        result = client.verify_token("tok")
-        if inspect.isawaitable(result):
-            await result
+        await Api(client).verify_token("tok")
     assert isinstance(exc.value.__cause__, httpx.ConnectError)
 
 
