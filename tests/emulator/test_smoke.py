@@ -19,7 +19,8 @@ def test_fixture_issues_v21_in_process(line_emulator: LineEmulator) -> None:
             },
         )
         assert issued.status_code == 200
-        verified = http.get("/oauth2/v2.1/verify", params={"access_token": issued.json()["access_token"]})
+        token = issued.json()["access_token"]
+        verified = http.get("/oauth2/v2.1/verify", params={"access_token": token})
     assert verified.json()["client_id"] == line_emulator.channel_id
     assert line_emulator.count("POST /oauth2/v2.1/token") == 1
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["InvalidKeyError", "MIN_BITS", "check_console_jwk"]
 
 MIN_BITS = 2048
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
 _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth")
 
 
@@ -27,6 +29,8 @@ def _b64_int(jwk: Mapping[str, Any], name: str) -> int:
         raise InvalidKeyError(
             f"JWK member {name!r} is missing (a public RSA JWK needs 'n' and 'e')"
         )
+    if not _B64URL.fullmatch(raw):
+        raise InvalidKeyError(f"JWK member {name!r} is not base64url")
     try:
         data = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
     except (ValueError, binascii.Error):
