@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -150,9 +151,20 @@ def start_emulator(
 
 
 def wait_for_interrupt() -> None:
-    """Block until Ctrl-C (tests replace this)."""
-    while True:
-        time.sleep(3600)
+    """Block until Ctrl-C or SIGTERM (tests replace this)."""
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @click.command()
