@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import anyio.to_thread
 import httpx
 
-from ._flow import Invalidate, NeedToken, SendWith, bearer_flow
+from ._flow import Invalidate, NeedToken, bearer_flow
 
 if TYPE_CHECKING:
     from .._async_manager import AsyncTokenManager
