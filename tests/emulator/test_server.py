@@ -21,6 +21,7 @@ def test_serve_round_trip_and_stop() -> None:
         assert r.status_code == 200
         assert r.headers["content-type"] == "application/json"
         assert r.headers["x-line-request-id"]
+        assert int(r.headers["content-length"]) == len(r.content)
         token = r.json()["access_token"]
         v = httpx.post(server.base_url + "/v2/oauth/verify", data={"access_token": token})
         assert v.json()["client_id"] == channel.channel_id

@@ -84,11 +84,12 @@ def asgi_app(emulator: Emulator) -> ASGIApp:
             await asyncio.sleep(response.delay)
         if response.drop and _drop(send):
             return
+        headers = dict(response.headers)
+        headers["content-length"] = str(len(response.body))
         await send({
             "type": "http.response.start",
             "status": response.status if not response.drop else 502,
-            "headers": [(k.encode("latin-1"), v.encode("latin-1"))
-                        for k, v in response.headers.items()],
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
         })
         await send({"type": "http.response.body", "body": response.body})
 
@@ -120,6 +121,7 @@ def _config(app: ASGIApp, log_level: str, **kwargs: Any) -> Any:
         log_config=None,
         log_level=log_level,
         timeout_graceful_shutdown=1,
+        server_header=False,
         **kwargs,
     )
 
