@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi_bot import create_app
+from webhook_helpers import USER_ID, sign, webhook_body
 
-from conftest import USER_ID, sign, webhook_body
 from line_token.emulator.pytest_plugin import LineEmulator
 
 with warnings.catch_warnings():
