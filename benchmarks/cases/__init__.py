@@ -1,0 +1,1 @@
+"""One module per benchmark case; each exposes ``run(settings, server) -> list[Section]``."""
