@@ -56,6 +56,17 @@ def test_drop_in_process(api: httpx.Client, line_emulator: LineEmulator) -> None
     assert issue_short(api, line_emulator).status_code == 200
 
 
+def test_drop_after_processing(api: httpx.Client, line_emulator: LineEmulator) -> None:
+    """process=True: the token is issued but the answer is lost."""
+    line_emulator.inject_fault("/v2/oauth/accessToken", drop=True, process=True)
+    with pytest.raises(httpx.RemoteProtocolError):
+        issue_short(api, line_emulator)
+    assert len(line_emulator.emulator.tokens(kind="short-lived")) == 1
+    line_emulator.inject_fault("/v2/oauth/accessToken", status=502, process=True)
+    assert issue_short(api, line_emulator).status_code == 502
+    assert len(line_emulator.emulator.tokens(kind="short-lived")) == 2
+
+
 def test_delay_in_process_answers_normally(api: httpx.Client, line_emulator: LineEmulator) -> None:
     """A delay-only fault still answers the request normally."""
     line_emulator.inject_fault("/v2/oauth/accessToken", delay=0.01)

@@ -11,7 +11,7 @@ Routes::
     GET    /__emulator__/clock                                     -> {"now"}
     POST   /__emulator__/clock/advance                {seconds}    -> {"now"}
     POST   /__emulator__/faults
-           {path, status?, body?, delay?, drop?, count?, retry_after?}
+           {path, status?, body?, delay?, drop?, count?, retry_after?, process?}
     DELETE /__emulator__/faults
     POST   /__emulator__/rate-limits                  {path, limit, per?}
     DELETE /__emulator__/rate-limits
@@ -122,6 +122,7 @@ def _faults(emu: Emulator, method: str, body: bytes) -> Any:
     emu.inject_fault(
         path, status=status, body=data.get("body"), delay=delay,
         drop=data.get("drop") is True, count=count, retry_after=data.get("retry_after"),
+        process=data.get("process") is True,
     )
     return {}
 

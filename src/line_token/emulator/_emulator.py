@@ -143,6 +143,7 @@ class Emulator:
         drop: bool = False,
         count: int = 1,
         retry_after: int | float | str | None = None,
+        process: bool = False,
     ) -> None:
         """Make the next ``count`` requests to ``path`` fail.
 
@@ -152,7 +153,9 @@ class Emulator:
         ``drop``: close the connection without answering (httpx raises
         ``RemoteProtocolError``). ``delay`` (real seconds) waits first; with neither
         status nor drop the request is then answered normally. Faulted requests do
-        not touch the state.
+        not touch the state, unless ``process=True``: then the request takes effect
+        (a token is issued, a message pushed) and only its answer is lost or replaced,
+        like a response lost on the way back.
         """
         if status is not None and (isinstance(status, bool) or not 100 <= status <= 599):
             raise ValueError(f"status must be an HTTP status 100..599; got {status!r}")
@@ -164,7 +167,7 @@ class Emulator:
             raise ValueError("a fault needs status=, drop=True or delay=")
         with self._lock:
             self._handler.faults.add(
-                Fault(path, status, body, float(delay), drop, count, retry_after)
+                Fault(path, status, body, float(delay), drop, count, retry_after, process)
             )
 
     def clear_faults(self) -> None:

@@ -30,6 +30,7 @@ class Fault:
     drop: bool = False
     remaining: int = 1
     retry_after: int | float | str | None = None
+    process: bool = False
 
     def describe(self) -> str:
         """Short text for the request log."""

@@ -266,6 +266,8 @@ class Handler:
         method = method.upper()
         fault = self.faults.take(method, path)
         if fault is not None and (fault.drop or fault.status is not None):
+            if fault.process:  # the request takes effect; only its answer is lost/replaced
+                self._route(method, path, query, headers, body, request_id)
             if fault.drop:
                 return Response(0, delay=fault.delay, drop=True), fault
             response = _fault_response(fault)
