@@ -14,7 +14,7 @@ def make_store(spec: tuple[str, str]) -> TokenStore:
     kind, where = spec
     if kind == "sqlite":
         return SQLiteStore(where)
-    return RedisStore(where, lock_timeout=5.0)
+    return RedisStore(where, lock_ttl=5.0)
 
 
 def get_token(
