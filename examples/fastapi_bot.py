@@ -26,8 +26,7 @@ from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import PushMessageRequest, TextMessage
 from linebot.v3.webhooks import Event, MessageEvent, TextMessageContent
 
-from line_token._async_manager import AsyncTokenManager
-from line_token._issuers import StatelessIssuer
+from line_token import AsyncTokenManager, StatelessIssuer
 from line_token.integrations.linebot import async_messaging_api
 from line_token.stores import MemoryStore
 

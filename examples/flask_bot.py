@@ -24,8 +24,7 @@ from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import PushMessageRequest, TextMessage
 from linebot.v3.webhooks import Event, MessageEvent, TextMessageContent
 
-from line_token._issuers import StatelessIssuer
-from line_token._manager import TokenManager
+from line_token import StatelessIssuer, TokenManager
 from line_token.integrations.linebot import messaging_api
 from line_token.stores import MemoryStore
 
