@@ -154,3 +154,12 @@ def test_failure_gate(error: Exception, config: bool) -> None:
         assert gate == 1090.0
     else:
         assert gate == 1015.0
+
+
+def test_backoff_cap_follows_the_mandatory_window() -> None:
+    """Managers cap the backoff at M: a 15-minute token retries at least every 90 s."""
+    rng = random.Random(3)
+    assert all(45 <= backoff_delay(9, rng.random, max_delay=90) < 90 for _ in range(200))
+    assert backoff_delay(9, lambda: 0.0, max_delay=1) == 15  # never below the 30 s cap
+    gate = failure_gate(ServerError(500), 9, now=0.0, rng=lambda: 0.0, max_delay=90)
+    assert gate == 45

@@ -236,7 +236,15 @@ class ManagerCore:
     def failed(self, error: BaseException, state: State, bad: str | None = None) -> None:
         """Record a failed refresh: close the gate (backoff or negative cache), log it."""
         self.failures += 1
-        self.gate_until = _policy.failure_gate(error, self.failures, self.clock(), self.rng)
+        snap = self.snap
+        cap = (
+            self.windows(snap.stored.lifetime).mandatory
+            if snap is not None and snap.stored is not None
+            else _policy.BACKOFF_MAX
+        )
+        self.gate_until = _policy.failure_gate(
+            error, self.failures, self.clock(), self.rng, max_delay=cap
+        )
         self.last_error = error
         if bad is not None and self.snap is not None and self.snap.token == bad:
             self.snap = None
@@ -478,8 +486,9 @@ class TokenManager:
     and no I/O. Near expiry one caller refreshes (the others are served the
     current token at once); very near expiry callers wait for that one refresh
     and share its outcome. A token with 30 s or less left is never handed out.
-    A failed refresh keeps the current token and backs off (30 s doubling to 10
-    min, jittered; ``Retry-After`` honoured); a configuration error (bad
+    A failed refresh keeps the current token and backs off (30 s doubling, capped
+    at the token's mandatory window, at most 10 min; jittered; ``Retry-After``
+    honoured); a configuration error (bad
     secret, key id or assertion) is raised at once and not retried for 60 s.
 
     Default windows, for a token of lifetime ``L``: refresh in the last

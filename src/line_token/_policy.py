@@ -234,7 +234,10 @@ def is_config_error(error: BaseException) -> bool:
 
 
 def backoff_delay(
-    failures: int, rng: Callable[[], float], retry_after: float | None = None
+    failures: int,
+    rng: Callable[[], float],
+    retry_after: float | None = None,
+    max_delay: float = BACKOFF_MAX,
 ) -> float:
     """Seconds to wait after the ``failures``-th consecutive failed refresh (1-based).
 
@@ -242,7 +245,7 @@ def backoff_delay(
     ("equal jitter") rather than ``[0, cap)`` ("full jitter"): full jitter can
     draw ~0 and let a failing endpoint be hit again at once; the half floor
     bounds the request rate while still spreading a fleet. ``Retry-After`` (up to
-    1 hour) is a floor.
+    1 hour) is a floor. ``max_delay`` lowers the 10-minute cap (never below 30 s).
 
     Example:
         >>> backoff_delay(1, lambda: 0.0), backoff_delay(3, lambda: 0.0)
@@ -252,7 +255,7 @@ def backoff_delay(
         >>> backoff_delay(1, lambda: 0.0, retry_after=120)
         120.0
     """
-    cap = min(BACKOFF_BASE * 2.0 ** max(failures - 1, 0), BACKOFF_MAX)
+    cap = min(BACKOFF_BASE * 2.0 ** max(failures - 1, 0), max(max_delay, BACKOFF_BASE))
     delay = cap / 2 + (cap / 2) * rng()
     if retry_after is not None and retry_after > 0:
         delay = max(delay, min(float(retry_after), RETRY_AFTER_MAX))
@@ -260,12 +263,18 @@ def backoff_delay(
 
 
 def failure_gate(
-    error: BaseException, failures: int, now: float, rng: Callable[[], float]
+    error: BaseException,
+    failures: int,
+    now: float,
+    rng: Callable[[], float],
+    max_delay: float = BACKOFF_MAX,
 ) -> float:
     """The monotonic instant before which no refresh is attempted after ``error``.
 
     Configuration errors are negative-cached for 60 s; other failures back off
-    (see :func:`backoff_delay`).
+    (see :func:`backoff_delay`). Managers pass the token's mandatory window as
+    ``max_delay``: a 15-minute token then retries at least every 90 s instead
+    of waiting up to 10 minutes past its own expiry.
 
     Example:
         >>> failure_gate(InvalidCredentialsError(400), 1, now=100.0, rng=lambda: 0.0)
@@ -276,7 +285,7 @@ def failure_gate(
     retry_after = getattr(error, "retry_after", None)
     if not isinstance(retry_after, int | float):
         retry_after = None
-    return now + backoff_delay(failures, rng, retry_after)
+    return now + backoff_delay(failures, rng, retry_after, max_delay)
 
 
 def record_is_better(candidate_expires_at: float, current_expires_at: float | None) -> bool:
