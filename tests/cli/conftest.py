@@ -6,8 +6,12 @@ import socket
 
 import pytest
 from cli_helpers import Run
+from pytest_redis import factories
 
 from line_token.emulator.pytest_plugin import LineEmulator
+
+# A private redis-server on a free loopback port, for the `tokens` commands over Redis.
+redis_proc = factories.redis_proc(executable="/usr/bin/redis-server", port=None)
 
 LINE_VARS = (
     "LINE_API_BASE_URL",
@@ -16,6 +20,8 @@ LINE_VARS = (
     "LINE_ASSERTION_KID",
     "LINE_ASSERTION_KEY",
     "LINE_ASSERTION_KEY_PASSWORD",
+    "LINE_TOKEN_STORE",
+    "LINE_TOKEN_ENCRYPTION_KEY",
 )
 
 

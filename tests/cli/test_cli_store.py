@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
 from cli_helpers import Run, single_error_line
+from cryptography.fernet import Fernet
 
 from line_token.emulator.pytest_plugin import LineEmulator
-from line_token.stores import SQLiteStore, StoredToken, StoreKey, TokenRecord
+from line_token.stores import RedisStore, SQLiteStore, StoredToken, StoreKey, TokenRecord
 
 
 def _issue(run: Run) -> StoredToken:
@@ -143,3 +146,70 @@ def test_rotate_into_an_empty_store(run: Run, line_emulator: LineEmulator, tmp_p
     assert result.exit_code == 0, result.output
     assert "rotated short-lived group 'default'" in result.stdout
     assert line_emulator.emulator.tokens(kind="short-lived")
+
+
+# --- Redis ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_url(redis_proc: Any) -> str:
+    """URL of the private redis-server, flushed."""
+    url = f"redis://{redis_proc.host}:{redis_proc.port}/0"
+    with redis.Redis.from_url(url) as client:
+        client.flushall()
+    return url
+
+
+def _put_redis(url: str, key: StoreKey, record: TokenRecord, encryption_key: str | None) -> None:
+    store = RedisStore(url, encryption_key=encryption_key)
+    lease = store.acquire(key, wait=True, timeout=5, seen_expires_at=0)
+    assert lease is not None
+    assert lease.save(record)
+    lease.release()
+    store.close()
+
+
+def test_list_and_prune_over_redis(run: Run, line_emulator: LineEmulator, redis_url: str) -> None:
+    """The same commands work on a fleet's Redis store (lock keys are not records)."""
+    import time
+
+    old, new = _issue(run), _issue(run)
+    now = time.time()
+    old = StoredToken(old.token, now - 100, now + 86300, old.key_id)
+    new = StoredToken(new.token, now, now + 86400, new.key_id)
+    key = StoreKey(line_emulator.channel_id, "v2.1", "web")
+    _put_redis(redis_url, key, TokenRecord(new, (old, new), 1, "t"), None)
+    doc = json.loads(run("tokens", "list", "--store", redis_url, "--json").stdout)
+    [record] = doc["records"]
+    assert record["group"] == "web"
+    assert len(record["tokens"]) == 2
+    result = run("tokens", "prune", "--store", redis_url)
+    assert result.exit_code == 0, result.output
+    assert line_emulator.emulator.token(old.token).revoked  # type: ignore[union-attr]
+
+
+def test_encrypted_records_need_the_key(
+    run: Run, line_emulator: LineEmulator, redis_url: str
+) -> None:
+    """Without the Fernet key a record is shown unreadable, with the option to pass."""
+    fernet_key = Fernet.generate_key().decode()
+    token = _issue(run)
+    key = StoreKey(line_emulator.channel_id, "v2.1", "default")
+    _put_redis(redis_url, key, TokenRecord(token, (token,), 1, "t"), fernet_key)
+    blind = run("tokens", "list", "--store", redis_url)
+    assert blind.exit_code == 0, blind.output
+    assert "unreadable" in blind.stdout
+    assert "LINE_TOKEN_ENCRYPTION_KEY" in blind.stdout
+    seen = run(
+        "tokens", "list", "--store", redis_url, env={"LINE_TOKEN_ENCRYPTION_KEY": fernet_key}
+    )
+    assert token.key_id is not None
+    assert token.key_id in seen.stdout
+
+
+def test_unreachable_redis(run: Run, closed_port_url: str) -> None:
+    """A Redis store nobody answers for: exit 4."""
+    url = closed_port_url.replace("http://", "redis://")
+    result = run("tokens", "list", "--store", url)
+    assert result.exit_code == 4
+    assert "cannot read the Redis store" in single_error_line(result)

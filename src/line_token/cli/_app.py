@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 import click
@@ -73,8 +74,28 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Try everything offline with `line-token demo` or `line-token emulator`.
     """
     ctx.meta[_DEBUG] = debug
-    if debug:
-        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    _log_to_stderr(ctx, logging.DEBUG if debug else logging.WARNING)
+
+
+class _Format(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"line-token: {record.levelname.lower()}: {record.getMessage()}"
+
+
+def _log_to_stderr(ctx: click.Context, level: int) -> None:
+    """Show the library's warnings (and with --debug its debug logs) as plain stderr lines."""
+    logger = logging.getLogger("line_token")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Format())
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+    ctx.call_on_close(restore)
 
 
 for _command in (
