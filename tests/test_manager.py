@@ -18,6 +18,7 @@ from line_token import (
 )
 from line_token._issuers import StatelessIssuer, StaticToken
 from line_token._manager import TokenManager
+from line_token.emulator.pytest_plugin import LineEmulator
 from line_token.stores import MemoryStore, SQLiteStore
 
 __all__ = ["rig"]
@@ -294,3 +295,12 @@ def test_context_manager_and_bad_options(rig: Rig) -> None:
         TokenManager(object(), store=MemoryStore())  # type: ignore[arg-type]
     with rig.manager(rig.stateless()) as m:
         assert m.token()
+
+
+def test_base_url_convenience_over_real_http(line_emulator: LineEmulator) -> None:
+    """TokenManager(issuer, base_url=...) builds (and closes) its own client."""
+    issuer = StatelessIssuer(line_emulator.channel_id, line_emulator.channel_secret)
+    with TokenManager(issuer, base_url=line_emulator.base_url) as m:
+        assert isinstance(m.store, MemoryStore)
+        assert m.token()
+    assert line_emulator.count(STATELESS_ISSUE) == 1

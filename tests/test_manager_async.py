@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest_manager import STATELESS_ISSUE, V21_ISSUE, Rig, rig
-from line_token import InvalidCredentialsError, TokenUnavailableError
-from line_token._issuers import StatelessIssuer
-from line_token.stores import SQLiteStore
+from line_token import (
+    AsyncTokenManager,
+    InvalidCredentialsError,
+    ShortLivedIssuer,
+    StatelessIssuer,
+    TokenUnavailableError,
+)
+from line_token.emulator.pytest_plugin import LineEmulator
+from line_token.stores import MemoryStore, SQLiteStore, StoreKey, TokenRecord
 
 __all__ = ["rig"]
 
@@ -134,3 +142,49 @@ async def test_two_loops_in_two_threads(rig: Rig) -> None:
     results = await asyncio.gather(asyncio.to_thread(other_loop), m.token())
     assert all(results)
     await m.aclose()
+
+
+async def test_store_io_runs_off_the_event_loop(rig: Rig) -> None:
+    """Every store call on the refresh path runs in a worker thread, not on the loop."""
+    loop_thread = threading.get_ident()
+    threads: list[int] = []
+
+    class Recording(MemoryStore):
+        def load(self, key: StoreKey) -> TokenRecord | None:
+            threads.append(threading.get_ident())
+            return super().load(key)
+
+        def acquire(self, key: StoreKey, **kwargs: Any) -> Any:
+            threads.append(threading.get_ident())
+            return super().acquire(key, **kwargs)
+
+    m = rig.async_manager(rig.stateless(), store=Recording())
+    await m.token()
+    assert threads
+    assert loop_thread not in threads
+    await m.aclose()
+
+
+async def test_ten_thousand_tasks_on_sqlite(rig: Rig, tmp_path: Path) -> None:
+    """10,000 tasks, cold, on a SQLiteStore: one issue request."""
+    m = rig.async_manager(rig.v21(), store=SQLiteStore(tmp_path / "t.db"))
+    results = await asyncio.gather(*(m.token() for _ in range(10_000)))
+    assert len(set(results)) == 1
+    assert rig.emu.count(V21_ISSUE) == 1
+    await m.aclose()
+
+
+async def test_base_url_convenience_and_default_store(
+    line_emulator: LineEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With only base_url the manager builds its own client (closed on exit); real HTTP."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    issuer = StatelessIssuer(line_emulator.channel_id, line_emulator.channel_secret)
+    async with AsyncTokenManager(issuer, base_url=line_emulator.base_url) as m:
+        assert isinstance(m.store, MemoryStore)
+        assert await m.token()
+    short = ShortLivedIssuer(line_emulator.channel_id, line_emulator.channel_secret)
+    async with AsyncTokenManager(short, base_url=line_emulator.base_url) as m:
+        assert isinstance(m.store, SQLiteStore)
+        assert await m.token()
+    assert (tmp_path / "line-token" / "tokens.db").exists()
