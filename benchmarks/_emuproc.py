@@ -60,7 +60,7 @@ def serve_shipped(emulator: Emulator) -> Iterator[str]:
 
 def main() -> None:
     """Serve until stdin reaches EOF."""
-    emulator = Emulator()
+    emulator = Emulator(clock=time.time)  # real time: assertions carry real exp claims
     channel = emulator.create_channel(display_name="bench")
     pair = generate_key_pair()
     kid = emulator.register_public_key(channel.channel_id, pair.public_jwk)

@@ -1,0 +1,230 @@
+"""Serverless cold start, import time and peak memory: whole new Python processes.
+
+Each sample is one ``python -c`` process, timed from spawn to exit (wall time),
+its peak RSS read from ``os.wait4``. Contenders run round-robin, one process
+each per round, after one untimed round that leaves every ``.pyc`` cached
+(as on a deployed function).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+
+from .._common import (
+    PYTHON,
+    ROOT,
+    EmulatorProcess,
+    Section,
+    Settings,
+    Stats,
+    child_env,
+    fmt_bytes,
+    fmt_time,
+)
+
+_ENV = "import os; e = os.environ; "
+
+SCRIPTS: dict[str, str] = {
+    # --- first stateless token by channel secret ---------------------------------
+    "baseline: python -c pass": "pass",
+    "secret: bare httpx (floor)": _ENV
+    + "import httpx; httpx.post(e['B_URL'] + '/oauth2/v3/token', data={"
+    "'grant_type': 'client_credentials', 'client_id': e['B_CID'], "
+    "'client_secret': e['B_SECRET']}).json()['access_token']",
+    "secret: line-token": _ENV + "from line_token import Client\n"
+    "with Client(base_url=e['B_URL']) as c:\n"
+    "    c.issue_stateless_token(channel_id=e['B_CID'], channel_secret=e['B_SECRET'])",
+    "secret: line-bot-sdk": _ENV
+    + "from linebot.v3.oauth import ApiClient, ChannelAccessToken, Configuration\n"
+    "with ApiClient(Configuration(host=e['B_URL'])) as a:\n"
+    "    ChannelAccessToken(a).issue_stateless_channel_token_by_client_secret("
+    "client_id=e['B_CID'], client_secret=e['B_SECRET'])",
+    # --- first stateless token by JWT assertion (private key PEM read from a file) -----
+    "jwt: bare httpx + cryptography (floor)": _ENV + "import base64, json, time, httpx\n"
+    "from cryptography.hazmat.primitives import hashes, serialization\n"
+    "from cryptography.hazmat.primitives.asymmetric import padding\n"
+    "b = lambda d: base64.urlsafe_b64encode(d).rstrip(b'=')\n"
+    "j = lambda v: b(json.dumps(v, separators=(',', ':')).encode())\n"
+    "key = serialization.load_pem_private_key(open(e['B_PEM'], 'rb').read(), None)\n"
+    "cid = e['B_CID']\n"
+    "m = j({'alg': 'RS256', 'typ': 'JWT', 'kid': e['B_KID']}) + b'.' + j({'iss': cid, "
+    "'sub': cid, 'aud': 'https://api.line.me/', 'exp': int(time.time()) + 1800})\n"
+    "a = (m + b'.' + b(key.sign(m, padding.PKCS1v15(), hashes.SHA256()))).decode()\n"
+    "httpx.post(e['B_URL'] + '/oauth2/v3/token', data={'grant_type': 'client_credentials', "
+    "'client_assertion_type': 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', "
+    "'client_assertion': a}).json()['access_token']",
+    "jwt: line-token": _ENV + "from line_token import Client, sign_assertion\n"
+    "a = sign_assertion(e['B_CID'], e['B_KID'], open(e['B_PEM'], 'rb').read())\n"
+    "with Client(base_url=e['B_URL']) as c:\n"
+    "    c.issue_stateless_token(assertion=a)",
+    "jwt: line-bot-sdk + PyJWT": _ENV + "import time, jwt\n"
+    "from linebot.v3.oauth import ApiClient, ChannelAccessToken, Configuration\n"
+    "cid = e['B_CID']\n"
+    "a = jwt.encode({'iss': cid, 'sub': cid, 'aud': 'https://api.line.me/', "
+    "'exp': int(time.time()) + 1800}, open(e['B_PEM'], 'rb').read(), algorithm='RS256', "
+    "headers={'kid': e['B_KID']})\n"
+    "with ApiClient(Configuration(host=e['B_URL'])) as c:\n"
+    "    ChannelAccessToken(c).issue_stateless_channel_token_by_jwt_assertion("
+    "client_assertion=a)",
+}
+
+_IMPORT = "import time; t = time.perf_counter(); import {mod}; print(time.perf_counter() - t)"
+IMPORTS = {
+    "import line_token": "line_token",
+    "import linebot.v3.oauth": "linebot.v3.oauth",
+    "import httpx": "httpx",
+}
+
+
+@dataclass(slots=True)
+class Samples:
+    """Wall time, peak RSS and (for imports) the in-process import time of each run."""
+
+    wall: list[float]
+    rss: list[float]
+    inner: list[float]
+
+
+def _spawn(code: str, env: dict[str, str]) -> tuple[float, float, str]:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [PYTHON, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+    proc.stdout.close()
+    proc.stderr.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"cold-start child failed ({proc.returncode}):\n{code}\n{err}")
+    return wall, usage.ru_maxrss * 1024.0, out
+
+
+def _importtime_top(module: str, env: dict[str, str], limit: int = 8) -> str:
+    """``-X importtime`` for ``import module``: the modules with the most own time."""
+    proc = subprocess.run(
+        [PYTHON, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    rows: list[tuple[int, int, str]] = []
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cumulative, name = (p.strip() for p in line[len("import time:") :].split("|"))
+        rows.append((int(self_us), int(cumulative), name))
+    rows.sort(reverse=True)
+    return "\n".join(f"{s:>8} us self  {c:>8} us cumulative  {n}" for s, c, n in rows[:limit])
+
+
+def run(settings: Settings, server: EmulatorProcess) -> list[Section]:
+    """Cold start (by secret, by JWT), import time and peak RSS."""
+    fx = server.fixture
+    env = child_env(
+        B_URL=fx.base_url,
+        B_CID=fx.channel_id,
+        B_SECRET=fx.channel_secret,
+        B_KID=fx.kid,
+        B_PEM=fx.pem_path,
+    )
+    programs = dict(SCRIPTS)
+    programs.update({name: _IMPORT.format(mod=mod) for name, mod in IMPORTS.items()})
+    reps = settings.n(25, 2)
+    for code in programs.values():  # untimed: compile and cache every .pyc first
+        _spawn(code, env)
+    samples = {name: Samples([], [], []) for name in programs}
+    names = list(programs)
+    for i in range(reps):
+        k = i % len(names)
+        for name in names[k:] + names[:k]:
+            wall, rss, out = _spawn(programs[name], env)
+            samples[name].wall.append(wall)
+            samples[name].rss.append(rss)
+            if name in IMPORTS:
+                samples[name].inner.append(float(out.strip()))
+    wall = {name: Stats.of(s.wall) for name, s in samples.items()}
+    rss = {name: Stats.of(s.rss) for name, s in samples.items()}
+
+    sections = []
+    base = "baseline: python -c pass"
+    for kind in ("secret", "jwt"):
+        title = f"Cold start: first stateless token by {'secret' if kind == 'secret' else 'JWT'}"
+        section = Section(title)
+        sdk_name = next(n for n in names if n.startswith(f"{kind}: line-bot-sdk"))
+        sdk = wall[sdk_name]
+        section.timing(base, wall[base], ref=sdk, ref_name="SDK")
+        for name in names:
+            if not name.startswith(f"{kind}:"):
+                continue
+            is_lt = name == f"{kind}: line-token"
+            section.timing(
+                name.split(": ", 1)[1],
+                wall[name],
+                ref=sdk,
+                ref_name="SDK",
+                target="<= 0.33x SDK" if is_lt else "",
+                limit=1 / 3 if is_lt else None,
+            )
+        lt_net = wall[f"{kind}: line-token"].median - wall[base].median
+        sdk_net = sdk.median - wall[base].median
+        section.notes.append(
+            f"Net of the interpreter's own start ({fmt_time(wall[base].median)}): line-token "
+            f"{fmt_time(lt_net)}, SDK {fmt_time(sdk_net)} "
+            f"({lt_net / sdk_net:.2f}x). Whole processes, {reps} runs each, round-robin."
+        )
+        sections.append(section)
+
+    imports = Section("Import time (in a fresh process, many runs)")
+    inner = {name: Stats.of(samples[name].inner) for name in IMPORTS}
+    sdk_import = inner["import linebot.v3.oauth"]
+    for name in IMPORTS:
+        is_lt = name == "import line_token"
+        imports.timing(
+            name,
+            inner[name],
+            ref=sdk_import,
+            ref_name="SDK",
+            target="<= 0.33x SDK" if is_lt else "",
+            limit=1 / 3 if is_lt else None,
+        )
+    for name in IMPORTS:
+        imports.timing(f"{name} (whole process)", wall[name], ref=wall[base], ref_name="pass")
+    for module in ("line_token", "linebot.v3.oauth"):
+        imports.notes.append(
+            f"`-X importtime -c 'import {module}'`, most own time:\n\n```text\n"
+            f"{_importtime_top(module, env)}\n```"
+        )
+    sections.append(imports)
+
+    memory = Section("Peak RSS of the cold-start process")
+    for kind in ("secret", "jwt"):
+        sdk_name = next(n for n in names if n.startswith(f"{kind}: line-bot-sdk"))
+        for name in names:
+            if not name.startswith(f"{kind}:"):
+                continue
+            is_lt = name == f"{kind}: line-token"
+            memory.timing(
+                name,
+                rss[name],
+                ref=rss[sdk_name],
+                ref_name="SDK",
+                target="<= 0.50x SDK" if is_lt else "",
+                limit=0.5 if is_lt else None,
+                fmt=fmt_bytes,
+            )
+    memory.timing(base, rss[base], ref=rss["secret: line-bot-sdk"], ref_name="SDK", fmt=fmt_bytes)
+    memory.notes.append(
+        "ru_maxrss of each child from `os.wait4`; the interpreter alone accounts for the "
+        "baseline row."
+    )
+    sections.append(memory)
+    return sections
