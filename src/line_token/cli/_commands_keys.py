@@ -85,7 +85,8 @@ def keygen(out_dir: Path, bits: int, force: bool, json_mode: bool) -> None:
     existing = [str(p) for p in paths.values() if p.exists()]
     if existing and not force:
         raise CliError(
-            f"{', '.join(existing)} already exist(s); not overwriting a key. Pass --force to "
+            f"{', '.join(existing)} {'exists' if len(existing) == 1 else 'exist'} already; "
+            "not overwriting a key. Pass --force to "
             "replace it (the old key stops working once removed from the Console), or --out "
             "another directory",
             EXIT_USAGE,

@@ -200,23 +200,28 @@ def _token_json(token: StoredToken, current: bool, now: float) -> dict[str, Any]
     }
 
 
+def _held(record: TokenRecord) -> list[tuple[StoredToken, bool]]:
+    """The record's tokens, oldest first, each with whether it is the current one."""
+    current = record.current
+    held = list(record.ledger)
+    if current is not None and all(t.token != current.token for t in held):
+        held.insert(0, current)
+    return [
+        (t, current is not None and t.token == current.token)
+        for t in sorted(held, key=lambda t: t.issued_at)
+    ]
+
+
 def _record_json(key: StoreKey, record: TokenRecord | None, now: float) -> dict[str, Any]:
     doc: dict[str, Any] = {"channel_id": key.channel_id, "kind": key.kind, "group": key.group}
     if record is None:
         doc.update(readable=False, tokens=[])
         return doc
-    current = record.current
-    held = list(record.ledger)
-    if current is not None and all(t.token != current.token for t in held):
-        held.insert(0, current)
     doc.update(
         readable=True,
         generation=record.generation,
         writer=record.writer,
-        tokens=[
-            _token_json(t, current is not None and t.token == current.token, now)
-            for t in sorted(held, key=lambda t: t.issued_at)
-        ],
+        tokens=[_token_json(t, is_current, now) for t, is_current in _held(record)],
     )
     return doc
 
@@ -302,29 +307,31 @@ def tokens_list(
     now = time.time()
     with open_store(spec, encryption_key=encryption_key, prefix=prefix) as (store, keys):
         chosen = _selected(keys, channel_id, group, tuple({k.kind for k in keys}))
-        docs = [_record_json(k, store.load(k), now) for k in chosen]
+        records = [(k, store.load(k)) for k in chosen]
     if json_mode:
+        docs = [_record_json(k, record, now) for k, record in records]
         out.json({"store": spec.shown, "records": docs})
         return
-    out.title(f"{spec.shown}: {len(docs)} record(s)")
-    for doc in docs:
+    out.title(f"{spec.shown}: {len(records)} record(s)")
+    for key, record in records:
         out.line()
-        out.line(f"channel {doc['channel_id']}  {doc['kind']}  group {doc['group']!r}", "bold")
-        if not doc["readable"]:
+        out.line(f"channel {key.channel_id}  {key.kind}  group {key.group!r}", "bold")
+        if record is None:
             out.line(
                 f"  unreadable: encrypted with another key? pass --encryption-key "
                 f"(or {ENV_ENCRYPTION_KEY})",
                 "yellow",
             )
             continue
-        if not doc["tokens"]:
+        held = _held(record)
+        if not held:
             out.line("  no token held")
-        for entry in doc["tokens"]:
-            role = "current   " if entry["current"] else "superseded"
-            when = format_expiry(now + entry["expires_in"], now)
-            key_id = f"  key id {entry['key_id']}" if entry["key_id"] else ""
-            out.line(f"  {role}  {entry['token']}{key_id}  {when}")
-        out.line(f"  written by {doc['writer'] or '?'} (generation {doc['generation']})", "dim")
+        for token, is_current in held:
+            role = "current   " if is_current else "superseded"
+            key_id = f"  key id {token.key_id}" if token.key_id else ""
+            when = format_expiry(token.expires_at, now)
+            out.line(f"  {role}  {mask_token(token.token)}{key_id}  {when}")
+        out.line(f"  written by {record.writer or '?'} (generation {record.generation})", "dim")
 
 
 # --- prune and rotate -------------------------------------------------------------------
