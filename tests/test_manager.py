@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -304,3 +305,17 @@ def test_base_url_convenience_over_real_http(line_emulator: LineEmulator) -> Non
         assert isinstance(m.store, MemoryStore)
         assert m.token()
     assert line_emulator.count(STATELESS_ISSUE) == 1
+
+
+def test_backed_off_manager_adopts_a_token_another_process_stored(rig: Rig, tmp_path: Path) -> None:
+    """During backoff with no usable token, a token stored by another manager is picked up."""
+    path = tmp_path / "t.db"
+    a = rig.manager(rig.stateless(), store=SQLiteStore(path))
+    rig.emu.inject_fault(STATELESS_ISSUE, status=500, count=1)
+    with pytest.raises(TokenUnavailableError):
+        a.token()
+    b = rig.manager(rig.stateless(), store=SQLiteStore(path), seed=1)
+    token = b.token()
+    rig.emu.advance(1)
+    assert a.token() == token
+    assert rig.emu.count(STATELESS_ISSUE) == 2

@@ -28,6 +28,7 @@ from line_token._policy import (
     failure_gate,
     is_config_error,
     jitter,
+    peeks_store,
     windows_for,
 )
 
@@ -163,3 +164,11 @@ def test_backoff_cap_follows_the_mandatory_window() -> None:
     assert backoff_delay(9, lambda: 0.0, max_delay=1) == 15  # never below the 30 s cap
     gate = failure_gate(ServerError(500), 9, now=0.0, rng=lambda: 0.0, max_delay=90)
     assert gate == 45
+
+
+@pytest.mark.parametrize("state", list(State))
+@pytest.mark.parametrize("gate_open", [True, False])
+def test_store_is_reread_only_during_backoff_near_expiry(state: State, gate_open: bool) -> None:
+    """The cheap store read happens only when a closed gate would otherwise serve a dying token."""
+    expected = not gate_open and state in (State.MANDATORY, State.UNUSABLE)
+    assert peeks_store(state, gate_open) is expected

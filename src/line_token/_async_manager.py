@@ -118,6 +118,12 @@ class AsyncTokenManager:
         core = self._core
         for _ in range(3):  # a waited-for refresh settles the state; bounded for safety
             state, action = core.action()
+            if core.peek_due(state):
+                try:
+                    await self._drive(core.peek_flow())
+                except Exception as exc:
+                    logger.debug("store read failed (%s)", type(exc).__name__)
+                state, action = core.action()
             if action is Action.SERVE:
                 return core.serve()
             if action is Action.FAIL:

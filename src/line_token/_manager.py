@@ -162,6 +162,7 @@ class ManagerCore:
         self.early_draw = rng()  # this manager's place in the fleet's jitter
         self.snap: _Snapshot | None = None
         self.gate_until = -math.inf
+        self.next_peek = -math.inf
         self.failures = 0
         self.last_error: BaseException | None = None
         if isinstance(issuer, StaticToken):
@@ -195,6 +196,18 @@ class ManagerCore:
         snap = self.snap
         state = _policy.classify(snap.deadlines if snap else None, now)
         return state, _policy.decide(state, now >= self.gate_until)
+
+    def peek_due(self, state: State) -> bool:
+        """Whether to re-read the store now (during backoff, at most once a second)."""
+        now = self.clock()
+        if not _policy.peeks_store(state, now >= self.gate_until) or now < self.next_peek:
+            return False
+        self.next_peek = now + _policy.STORE_PEEK_INTERVAL
+        return True
+
+    def peek_flow(self) -> Flow[None]:
+        """Adopt a better token from the store, if one is there (no lock, no issue)."""
+        self._adopt((yield Load()), None)
 
     def current(self) -> str | None:
         """The token in memory if it has more than the safety margin left."""
@@ -582,6 +595,12 @@ class TokenManager:
     def _slow(self) -> str:
         core = self._core
         state, action = core.action()
+        if core.peek_due(state):
+            try:
+                self._drive(core.peek_flow())
+            except Exception as exc:
+                logger.debug("store read failed (%s)", type(exc).__name__)
+            state, action = core.action()
         if action is Action.SERVE:
             return core.serve()
         if action is Action.FAIL:

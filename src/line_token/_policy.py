@@ -40,6 +40,7 @@ __all__ = [
     "NEGATIVE_CACHE",
     "RETRY_AFTER_MAX",
     "SAFETY_MARGIN",
+    "STORE_PEEK_INTERVAL",
     "Action",
     "Deadlines",
     "State",
@@ -51,6 +52,7 @@ __all__ = [
     "failure_gate",
     "is_config_error",
     "jitter",
+    "peeks_store",
     "record_is_better",
     "windows_for",
 ]
@@ -226,6 +228,23 @@ def decide(state: State, gate_open: bool) -> Action:
     if state is State.MANDATORY:
         return Action.JOIN_REFRESH if gate_open else Action.SERVE
     return Action.JOIN_REFRESH if gate_open else Action.FAIL
+
+
+STORE_PEEK_INTERVAL = 1.0
+"""During backoff, how often a manager near or past expiry re-reads the shared store."""
+
+
+def peeks_store(state: State, gate_open: bool) -> bool:
+    """Whether a caller should re-read the shared store (no lock, no issue) first.
+
+    During backoff a token near or past expiry may have been replaced by
+    another process or host; reading the store is cheap, issuing is not.
+
+    Example:
+        >>> peeks_store(State.UNUSABLE, gate_open=False), peeks_store(State.FRESH, False)
+        (True, False)
+    """
+    return not gate_open and state in (State.MANDATORY, State.UNUSABLE)
 
 
 def is_config_error(error: BaseException) -> bool:
