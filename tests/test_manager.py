@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from line_token import (
 from line_token._issuers import StatelessIssuer, StaticToken
 from line_token._manager import TokenManager
 from line_token.emulator.pytest_plugin import LineEmulator
-from line_token.stores import MemoryStore, SQLiteStore
+from line_token.stores import MemoryStore, SQLiteStore, StoreKey
 
 __all__ = ["rig"]
 
@@ -318,4 +319,28 @@ def test_backed_off_manager_adopts_a_token_another_process_stored(rig: Rig, tmp_
     token = b.token()
     rig.emu.advance(1)
     assert a.token() == token
+    assert rig.emu.count(STATELESS_ISSUE) == 2
+
+
+def test_advisory_loser_of_the_store_lock_pauses(rig: Rig, tmp_path: Path) -> None:
+    """Another process holds the refresh lock: serve the current token, retry after a pause."""
+    path = tmp_path / "t.db"
+    attempts: list[bool] = []
+
+    class Counting(SQLiteStore):
+        def acquire(self, key: StoreKey, **kwargs: Any) -> Any:
+            attempts.append(kwargs["wait"])
+            return super().acquire(key, **kwargs)
+
+    m = rig.manager(rig.stateless(), store=Counting(path))
+    first = m.token()
+    rig.emu.advance(700)  # advisory
+    other = SQLiteStore(path).acquire(m._core.key, wait=True, timeout=1, seen_expires_at=0)
+    assert other is not None
+    attempts.clear()
+    assert [m.token() for _ in range(100)] == [first] * 100
+    assert attempts == [False]  # one try, then a pause
+    other.release()
+    rig.emu.advance(1)
+    assert m.token() != first
     assert rig.emu.count(STATELESS_ISSUE) == 2

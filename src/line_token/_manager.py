@@ -384,8 +384,9 @@ class ManagerCore:
         snap = self.snap
         seen = snap.stored.expires_at if snap is not None and snap.stored else 0.0
         lease = yield Acquire(wait, seen)
-        if lease is None:
-            return  # another process is refreshing; keep serving ours
+        if lease is None:  # another process is refreshing; keep serving ours for a moment
+            self.gate_until = max(self.gate_until, self.clock() + _policy.LOST_RACE_PAUSE)
+            return
         record: TokenRecord | None = lease.record
         if not force and self._adopt(record, bad):
             return

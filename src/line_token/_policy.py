@@ -38,6 +38,7 @@ __all__ = [
     "BACKOFF_MAX",
     "CONFIG_ERRORS",
     "NEGATIVE_CACHE",
+    "LOST_RACE_PAUSE",
     "RETRY_AFTER_MAX",
     "SAFETY_MARGIN",
     "STORE_PEEK_INTERVAL",
@@ -229,6 +230,10 @@ def decide(state: State, gate_open: bool) -> Action:
         return Action.JOIN_REFRESH if gate_open else Action.SERVE
     return Action.JOIN_REFRESH if gate_open else Action.FAIL
 
+
+LOST_RACE_PAUSE = 1.0
+"""After losing the store's refresh lock in ADVISORY, how long to just serve the current token
+(another process is refreshing; trying again on every call would be a store round trip each)."""
 
 STORE_PEEK_INTERVAL = 1.0
 """During backoff, how often a manager near or past expiry re-reads the shared store."""
