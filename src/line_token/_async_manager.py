@@ -30,13 +30,14 @@ from ._manager import (
     Op,
     ReconcileReport,
     Run,
+    Save,
     _check_store,
     _release,
     logger,
 )
 from ._models import mask_token
 from ._policy import Action, State
-from .stores import Lease, TokenStore, default_store
+from .stores import Lease, StoreError, TokenStore, default_store
 
 __all__ = ["AsyncTokenManager"]
 
@@ -227,9 +228,15 @@ class AsyncTokenManager:
                 _release(lease)
 
     async def _execute(self, op: Op, leases: list[Lease]) -> Any:
-        key = self._core.key
         if isinstance(op, Run):
             return await self._client._run(op.call)
+        try:
+            return await self._store_op(op, leases)
+        except Exception as exc:
+            raise StoreError(f"{type(exc).__name__}: {exc}") from exc
+
+    async def _store_op(self, op: Load | Acquire | Save, leases: list[Lease]) -> Any:
+        key = self._core.key
         if isinstance(op, Load):
             return await anyio.to_thread.run_sync(self._store.load, key)
         if isinstance(op, Acquire):

@@ -36,7 +36,16 @@ from ._issuers import Issuer, StaticToken
 from ._models import IssuedToken, mask_token
 from ._policy import Action, Deadlines, State
 from ._sansio import Call
-from .stores import Lease, StoredToken, StoreKey, TokenRecord, TokenStore, default_store, writer_id
+from .stores import (
+    Lease,
+    StoredToken,
+    StoreError,
+    StoreKey,
+    TokenRecord,
+    TokenStore,
+    default_store,
+    writer_id,
+)
 
 __all__ = ["ReconcileReport", "TokenManager"]
 
@@ -79,6 +88,21 @@ class Save:
 
 
 Op = Load | Acquire | Run | Save
+
+
+class _NoStoreLease:
+    """Stands in for a lease when the store is down and the kind needs no ledger."""
+
+    held = False
+    record: TokenRecord | None = None
+
+    def save(self, record: TokenRecord) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
 Flow = Generator[Op, Any, T]
 
 
@@ -207,7 +231,15 @@ class ManagerCore:
 
     def peek_flow(self) -> Flow[None]:
         """Adopt a better token from the store, if one is there (no lock, no issue)."""
-        self._adopt((yield Load()), None)
+        self._adopt((yield from self._load()), None)
+
+    def _load(self) -> Flow[TokenRecord | None]:
+        try:
+            record: TokenRecord | None = yield Load()
+        except StoreError as exc:
+            logger.warning("token store unavailable (%s); going on without it", exc)
+            return None
+        return record
 
     def current(self) -> str | None:
         """The token in memory if it has more than the safety margin left."""
@@ -379,11 +411,17 @@ class ManagerCore:
                 revoke the one it replaces.
             bad: a token LINE rejected (:meth:`invalidate`); never adopted.
         """
-        if not force and self._adopt((yield Load()), bad):
+        if not force and self._adopt((yield from self._load()), bad):
             return
         snap = self.snap
         seen = snap.stored.expires_at if snap is not None and snap.stored else 0.0
-        lease = yield Acquire(wait, seen)
+        try:
+            lease = yield Acquire(wait, seen)
+        except StoreError as exc:
+            if self.issuer.counted:
+                raise  # no issuing without the ledger: the 30-token cap is at stake
+            logger.warning("token store unavailable (%s); issuing without it", exc)
+            lease = _NoStoreLease()
         if lease is None:  # another process is refreshing; keep serving ours for a moment
             self.gate_until = max(self.gate_until, self.clock() + _policy.LOST_RACE_PAUSE)
             return
@@ -417,11 +455,15 @@ class ManagerCore:
                         "could not revoke the rotated-out %s (%s)", self.label, type(exc).__name__
                     )
         generation = (record.generation if record is not None else 0) + 1
-        saved = yield Save(lease, TokenRecord(new, tuple(ledger), generation, writer_id()))
+        try:
+            saved = yield Save(lease, TokenRecord(new, tuple(ledger), generation, writer_id()))
+        except StoreError as exc:
+            saved = True  # keep ours; an unrecorded counted token is revoked by no one
+            logger.error("could not store the new %s (%s)", self.label, exc)
         self.install(new)
         self.succeeded()
         if not saved:  # a newer token won the store meanwhile: use it, give ours back
-            self._adopt((yield Load()), bad)
+            self._adopt((yield from self._load()), bad)
             if self.issuer.counted and self.snap is not None and self.snap.token != new.token:
                 try:
                     yield from self._revoke(new)
@@ -693,9 +735,15 @@ class TokenManager:
                 _release(lease)
 
     def _execute(self, op: Op, leases: list[Lease]) -> Any:
-        key = self._core.key
         if isinstance(op, Run):
             return self._client._run(op.call)
+        try:
+            return self._store_op(op, leases)
+        except Exception as exc:
+            raise StoreError(f"{type(exc).__name__}: {exc}") from exc
+
+    def _store_op(self, op: Load | Acquire | Save, leases: list[Lease]) -> Any:
+        key = self._core.key
         if isinstance(op, Load):
             return self._store.load(key)
         if isinstance(op, Acquire):

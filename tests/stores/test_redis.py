@@ -14,8 +14,9 @@ from cryptography.fernet import Fernet
 from workers import get_token
 
 from conftest_manager import STATELESS_ISSUE, V21_ISSUE, Rig
+from line_token import TokenUnavailableError
 from line_token.emulator.pytest_plugin import LineEmulator
-from line_token.stores import RedisStore, StoredToken, StoreKey, TokenRecord
+from line_token.stores import RedisStore, StoredToken, StoreError, StoreKey, TokenRecord
 
 KEY = StoreKey("1234567890", "v2.1", "default")
 
@@ -156,3 +157,28 @@ def test_killed_lock_holder(line_emulator: LineEmulator, rig: Rig, redis_url: st
     assert m.token()  # waits out the dead holder's lock (<= its TTL), then issues
     assert store.load(StoreKey(line_emulator.channel_id, "stateless", "default")) is not None
     assert not list(client.scan_iter("line-token:lock:*"))
+
+
+def _dead_redis_url() -> str:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def test_redis_down_stateless_goes_on_without_it(rig: Rig) -> None:
+    """Store unreachable: a stateless manager still issues (no cap is at stake)."""
+    m = rig.manager(rig.stateless(), store=RedisStore(_dead_redis_url()))
+    assert m.token()
+    assert rig.emu.count(STATELESS_ISSUE) == 1
+
+
+def test_redis_down_counted_kind_does_not_issue(rig: Rig) -> None:
+    """Store unreachable: a v2.1 manager will not issue without its ledger."""
+    m = rig.manager(rig.v21(), store=RedisStore(_dead_redis_url()))
+    with pytest.raises(TokenUnavailableError) as info:
+        m.token()
+    assert isinstance(info.value.__cause__, StoreError)
+    assert rig.emu.count(V21_ISSUE) == 0

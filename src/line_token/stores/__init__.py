@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._base import Lease, TokenStore, writer_id
+from ._base import Lease, StoreError, TokenStore, writer_id
 from ._memory import MemoryStore
 from ._record import Codec, EncryptionKey, StoredToken, StoreKey, TokenRecord
 from ._sqlite import SQLiteStore, default_cache_path
@@ -25,6 +25,7 @@ __all__ = [
     "MemoryStore",
     "RedisStore",
     "SQLiteStore",
+    "StoreError",
     "StoreKey",
     "StoredToken",
     "TokenRecord",

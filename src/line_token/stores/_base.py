@@ -6,9 +6,19 @@ import os
 import socket
 from typing import Protocol, runtime_checkable
 
+from .._errors import LineTokenError
 from ._record import StoreKey, TokenRecord
 
-__all__ = ["Lease", "TokenStore", "writer_id"]
+__all__ = ["Lease", "StoreError", "TokenStore", "writer_id"]
+
+
+class StoreError(LineTokenError):
+    """Raised when a token store cannot be read or written (the store's error is chained).
+
+    Managers of stateless tokens then carry on without the store (each process
+    issues its own); managers of counted tokens (v2.1, short-lived) do not issue
+    without their ledger, and keep serving the current token while it lasts.
+    """
 
 
 def writer_id() -> str:
