@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -344,3 +345,15 @@ def test_advisory_loser_of_the_store_lock_pauses(rig: Rig, tmp_path: Path) -> No
     rig.emu.advance(1)
     assert m.token() != first
     assert rig.emu.count(STATELESS_ISSUE) == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_fork_while_refreshing_does_not_inherit_the_lock(rig: Rig) -> None:
+    """A child forked while a parent thread holds the manager's lock gets a free lock."""
+    m = rig.manager(rig.stateless())
+    with m._lock:
+        pid = os.fork()
+        if pid == 0:  # child
+            os._exit(0 if m._lock.acquire(blocking=False) else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

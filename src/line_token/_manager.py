@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from types import TracebackType
@@ -611,6 +613,7 @@ class TokenManager:
         )
         self._clock = clock
         self._lock = threading.Lock()
+        _LIVE_MANAGERS.add(self)
         self._owns_client = client is None
         self._client = client if client is not None else Client(base_url=base_url, clock=wall_clock)
         self._owns_store = store is None
@@ -778,6 +781,19 @@ class TokenManager:
 
     def __repr__(self) -> str:
         return f"TokenManager({self._core.issuer!r}, store={self._store!r})"
+
+
+_LIVE_MANAGERS: weakref.WeakSet[TokenManager] = weakref.WeakSet()
+
+
+def _renew_locks_after_fork() -> None:
+    """A child of ``fork()`` must not inherit a lock held by a parent's thread."""
+    for manager in list(_LIVE_MANAGERS):
+        manager._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_locks_after_fork)
 
 
 def _release(lease: Lease) -> None:
