@@ -96,6 +96,15 @@ def test_missing_channel_id_names_the_option_and_the_variable(run: Run) -> None:
     assert "Basic settings" in line
 
 
+def test_malformed_channel_id_names_the_option_and_the_variable(run: Run) -> None:
+    """A channel id that is not all digits: exit 2, before any request."""
+    result = run("issue", "stateless", env={"LINE_CHANNEL_ID": "my-bot"})
+    assert result.exit_code == 2
+    line = single_error_line(result)
+    assert "LINE_CHANNEL_ID" in line
+    assert "all digits" in line
+
+
 def test_missing_secret_names_the_option_and_the_variable(run: Run) -> None:
     """Exit 2 for short-lived without a secret."""
     result = run("issue", "short-lived", env={"LINE_CHANNEL_SECRET": None})

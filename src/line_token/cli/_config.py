@@ -89,7 +89,14 @@ class Settings:
 
     def require_channel_id(self) -> str:
         """The channel id, or a usage error naming ``--channel-id`` and ``LINE_CHANNEL_ID``."""
-        return _require(self.channel_id, "channel id", "--channel-id", ENV_CHANNEL_ID)
+        value = _require(self.channel_id, "channel id", "--channel-id", ENV_CHANNEL_ID)
+        if not (value.isascii() and value.isdigit()):
+            raise CliError(
+                f"--channel-id / {ENV_CHANNEL_ID} is {value!r}, but a channel id is all digits: "
+                f"use {_WHERE['channel id']}",
+                EXIT_USAGE,
+            )
+        return value
 
     def require_secret(self, why: str = "") -> str:
         """The channel secret, or a usage error naming the option and the variable."""
