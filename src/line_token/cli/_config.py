@@ -7,7 +7,6 @@ naming both, with where to find the value.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -263,9 +262,3 @@ def settings_options(
         return result
 
     return decorate
-
-
-def env_value(name: str) -> str | None:
-    """An environment variable's value, ``None`` when unset or blank."""
-    value = os.environ.get(name)
-    return value if value and value.strip() else None
