@@ -320,6 +320,16 @@ def _add(
         )
     )
     verdicts[section.title] = (f"{ratio or 0:.2f}x httpx", f"{vs_sdk:.2f}x SDK")
+    httpx_vs_sdk = ref.median / stats[SDK].median
+    if vs_sdk > 1.0 and httpx_vs_sdk > 1.0:
+        section.notes.append(
+            f"**Missed: slower than the SDK.** Bare httpx alone is {httpx_vs_sdk:.2f}x the "
+            f"SDK here and line-token is {ratio or 0:.2f}x bare httpx, so the gap is httpx's "
+            f"own per-request cost (the SDK sends through urllib3 / aiohttp). See the cProfile "
+            "section: httpx's time goes to building the Request/URL/Headers models, the "
+            "httpcore connection pool and h11 state machine; urllib3 is a thin layer over "
+            "http.client."
+        )
 
 
 def run(settings: Settings, server: EmulatorProcess) -> list[Section]:

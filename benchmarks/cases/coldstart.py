@@ -126,6 +126,21 @@ def _importtime_top(module: str, env: dict[str, str], limit: int = 8) -> str:
     return "\n".join(f"{s:>8} us self  {c:>8} us cumulative  {n}" for s, c, n in rows[:limit])
 
 
+def _httpx_extras(env: dict[str, str]) -> str:
+    """Whether ``import httpx`` drags in its optional CLI (click, rich) here."""
+    code = "import sys, httpx; print(sorted(m for m in ('click', 'rich') if m in sys.modules))"
+    out = subprocess.run(
+        [PYTHON, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, check=True
+    ).stdout.strip()
+    if out == "[]":
+        return ""
+    return (
+        f"Here `import httpx` also imports {out}: httpx/__init__ imports its CLI "
+        "(`httpx._main`) whenever click and rich are installed, as they are with "
+        "line-token's `cli` extra. A serverless bundle without that extra starts faster."
+    )
+
+
 def run(settings: Settings, server: EmulatorProcess) -> list[Section]:
     """Cold start (by secret, by JWT), import time and peak RSS."""
     fx = server.fixture
@@ -181,6 +196,14 @@ def run(settings: Settings, server: EmulatorProcess) -> list[Section]:
             f"{fmt_time(lt_net)}, SDK {fmt_time(sdk_net)} "
             f"({lt_net / sdk_net:.2f}x). Whole processes, {reps} runs each, round-robin."
         )
+        floor_name = next(n for n in names if n.startswith(f"{kind}: bare httpx"))
+        floor_ratio = wall[floor_name].median / sdk.median
+        if wall[f"{kind}: line-token"].median / sdk.median > 1 / 3 and floor_ratio > 1 / 3:
+            section.notes.append(
+                f"**Missed:** the bare-httpx floor itself is {floor_ratio:.2f}x the SDK, above "
+                "the 0.33x target; no httpx-based client can meet it on this machine. "
+                + _httpx_extras(env)
+            )
         sections.append(section)
 
     imports = Section("Import time (in a fresh process, many runs)")
@@ -198,6 +221,15 @@ def run(settings: Settings, server: EmulatorProcess) -> list[Section]:
         )
     for name in IMPORTS:
         imports.timing(f"{name} (whole process)", wall[name], ref=wall[base], ref_name="pass")
+    lt_import = inner["import line_token"].median
+    httpx_import = inner["import httpx"].median
+    if lt_import / sdk_import.median > 1 / 3:
+        imports.notes.append(
+            f"**Missed:** `import httpx` alone takes {httpx_import / sdk_import.median:.2f}x "
+            f"the SDK's import; line-token adds {fmt_time(lt_import - httpx_import)} on top "
+            "(its own modules, plus asyncio, sqlite3 and the managers that `line_token/__init__` "
+            "imports eagerly even for a plain `Client`). " + _httpx_extras(env)
+        )
     for module in ("line_token", "linebot.v3.oauth"):
         imports.notes.append(
             f"`-X importtime -c 'import {module}'`, most own time:\n\n```text\n"
@@ -222,6 +254,16 @@ def run(settings: Settings, server: EmulatorProcess) -> list[Section]:
                 fmt=fmt_bytes,
             )
     memory.timing(base, rss[base], ref=rss["secret: line-bot-sdk"], ref_name="SDK", fmt=fmt_bytes)
+    lt_rss = rss["secret: line-token"].median
+    sdk_rss = rss["secret: line-bot-sdk"].median
+    httpx_rss = rss["secret: bare httpx (floor)"].median
+    if lt_rss / sdk_rss > 0.5:
+        memory.notes.append(
+            f"**Missed:** the interpreter alone peaks at {fmt_bytes(rss[base].median)} and "
+            f"bare httpx at {fmt_bytes(httpx_rss)}, already {httpx_rss / sdk_rss:.2f}x the "
+            "SDK process: half the SDK's peak is below what a Python process using httpx "
+            f"can reach. line-token's own share: {fmt_bytes(lt_rss - httpx_rss)}."
+        )
     memory.notes.append(
         "ru_maxrss of each child from `os.wait4`; the interpreter alone accounts for the "
         "baseline row."

@@ -510,7 +510,7 @@ def fleet(settings: Settings, api: dict[str, Any]) -> Section:
                     )
                 for i in range(steps):
                     for p in range(n):
-                        if i and (i + p * restart_every // n) % restart_every == 0:
+                        if i and (i + p * restart_every // n + 7 * p + 1) % restart_every == 0:
                             if who == "line-token":
                                 procs[p][0].close()
                                 procs[p][1].close()
