@@ -19,6 +19,7 @@ from line_token.emulator.pytest_plugin import LineEmulator
 from line_token.stores import SQLiteStore, StoredToken, StoreKey, TokenRecord
 
 KEY = StoreKey("1234567890", "v2.1", "default")
+REVOKE = "POST /oauth2/v2.1/revoke"
 
 
 def mode(path: Path) -> int:
@@ -130,6 +131,7 @@ def test_thousand_restarts_stay_within_the_bound(
         assert rig.active() <= 2
         rig.emu.advance(60 if i < 500 else 3600)
     issued = rig.emu.count(V21_ISSUE)
+    print(f"1000 restarts ({where} store): {issued} v2.1 issued")
     assert 10 < issued < 100  # about one per 16 h of the 500 h simulated
     if where == "default":
         assert mode(tmp_path / "cache" / "line-token" / "tokens.db") == 0o600
@@ -189,3 +191,34 @@ def test_killed_lock_holder_leaves_no_stale_lock(
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert SQLiteStore(path).load(StoreKey(line_emulator.channel_id, "stateless", "default"))
+
+
+def test_cap_soak_twenty_workers_ninety_days(rig: Rig, tmp_path: Path) -> None:
+    """20 workers on one file, restarting now and then for 90 days, plus some 401s:
+    never more than 2 live v2.1 tokens of ours; a foreign token is never touched."""
+    import random
+
+    from line_token._manager import TokenManager
+
+    foreign = rig.client().issue_v21_token(rig.emu.signer.sign(token_exp=30 * 86400))
+    path = tmp_path / "t.db"
+    chance = random.Random(9)
+
+    def start(i: int) -> TokenManager:
+        return rig.manager(rig.v21(), store=SQLiteStore(path), seed=chance.randrange(10**6))
+
+    workers = [start(i) for i in range(20)]
+    for hour in range(90 * 24):
+        for i, worker in enumerate(workers):
+            token = worker.token()
+            if chance.random() < 0.01:
+                worker.close()
+                workers[i] = start(i)
+            if chance.random() < 0.002:
+                worker.invalidate(token)
+        assert rig.active() - (1 if hour < 30 * 24 else 0) <= 2
+        rig.emu.advance(3600)
+    assert not rig.emu.emulator.token(foreign.access_token).revoked  # type: ignore[union-attr]
+    issued = rig.emu.count(V21_ISSUE)
+    print(f"90 days, 20 workers: {issued} v2.1 issued, {rig.emu.count(REVOKE)} revoked")
+    assert issued < 200
