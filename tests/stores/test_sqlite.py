@@ -222,3 +222,18 @@ def test_cap_soak_twenty_workers_ninety_days(rig: Rig, tmp_path: Path) -> None:
     issued = rig.emu.count(V21_ISSUE)
     print(f"90 days, 20 workers: {issued} v2.1 issued, {rig.emu.count(REVOKE)} revoked")
     assert issued < 200
+
+
+def test_plain_store_file_holds_no_secret_key_or_assertion(rig: Rig, tmp_path: Path) -> None:
+    """Unencrypted, the file holds tokens (0600) but never the secret, key or an assertion."""
+    path = tmp_path / "plain.db"
+    m = rig.manager(rig.v21(), store=SQLiteStore(path))
+    m.token()
+    token = m.rotate()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("plain.db*"))
+    assert token.encode() in raw  # expected: the store's job
+    assert rig.emu.channel_secret.encode() not in raw
+    assert b"PRIVATE KEY" not in raw
+    assert b"client_assertion" not in raw
+    assert rig.emu.signer.sign()[:40].encode() not in raw  # the assertion header+claims prefix
+    assert mode(path) == 0o600
