@@ -106,11 +106,13 @@ class StatelessIssuer:
             channel_id=self.channel_id, channel_secret=self._secret
         )
 
-    def revoke_call(self, token: str) -> None:
+    def revoke_call(self, token: str) -> _sansio.Call[None] | None:
         """Stateless tokens cannot be revoked."""
+        return None
 
-    def key_ids_call(self) -> None:
+    def key_ids_call(self) -> _sansio.Call[list[str]] | None:
         """Stateless tokens have no key ids."""
+        return None
 
     def __repr__(self) -> str:
         by = "assertion" if self._signer is not None else "secret"
@@ -140,8 +142,9 @@ class ShortLivedIssuer:
         """``POST /v2/oauth/revoke``."""
         return _sansio.revoke_token(token)
 
-    def key_ids_call(self) -> None:
+    def key_ids_call(self) -> _sansio.Call[list[str]] | None:
         """LINE lists no key ids for short-lived tokens."""
+        return None
 
     def __repr__(self) -> str:
         return f"ShortLivedIssuer(channel_id={self.channel_id!r})"
@@ -226,14 +229,17 @@ class StaticToken:
         self.token = token
         self.channel_id = validate_channel_id(channel_id) if channel_id is not None else "0"
 
-    def issue_call(self) -> None:
+    def issue_call(self) -> _sansio.Call[IssuedToken] | None:
         """A static token is never issued by the manager."""
+        return None
 
-    def revoke_call(self, token: str) -> None:
+    def revoke_call(self, token: str) -> _sansio.Call[None] | None:
         """A static token is never revoked by the manager."""
+        return None
 
-    def key_ids_call(self) -> None:
+    def key_ids_call(self) -> _sansio.Call[list[str]] | None:
         """No key ids."""
+        return None
 
     def __repr__(self) -> str:
         return f"StaticToken(token={mask_token(self.token)!r})"

@@ -99,9 +99,9 @@ def test_encrypted_redis_holds_no_token_text(rig: Rig, redis_url: str) -> None:
     dump = b""
     for key in client.scan_iter("*"):
         if client.type(key) == b"hash":
-            dump += b"".join(client.hgetall(key).values())
+            dump += b"".join(bytes(v) for v in client.hgetall(key).values())  # type: ignore[arg-type]
         else:
-            dump += client.get(key) or b""
+            dump += bytes(client.get(key) or b"")  # type: ignore[arg-type]
     assert dump
     assert token.encode() not in dump
 
