@@ -35,22 +35,29 @@ def make_assertion(
         body.pop(name, None)
     headers = {"kid": le.kid, "typ": "JWT"}
     headers.update(header or {})
-    return jwt.encode(body, key if key is not None else le.private_key_pem,
-                      algorithm=algorithm, headers=headers)
+    return jwt.encode(
+        body, key if key is not None else le.private_key_pem, algorithm=algorithm, headers=headers
+    )
 
 
 def issue_short(api: httpx.Client, le: LineEmulator, **fields: str) -> httpx.Response:
     """POST /v2/oauth/accessToken with the fixture's credentials unless overridden."""
-    data = {"grant_type": "client_credentials", "client_id": le.channel_id,
-            "client_secret": le.channel_secret}
+    data = {
+        "grant_type": "client_credentials",
+        "client_id": le.channel_id,
+        "client_secret": le.channel_secret,
+    }
     data.update(fields)
     return api.post("/v2/oauth/accessToken", data=data)
 
 
 def issue_v21(api: httpx.Client, assertion: str, **fields: str) -> httpx.Response:
     """POST /oauth2/v2.1/token."""
-    data = {"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": assertion}
+    data = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": assertion,
+    }
     data.update(fields)
     return api.post("/oauth2/v2.1/token", data=data)
 

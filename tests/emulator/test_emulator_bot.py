@@ -11,10 +11,14 @@ from emulator_helpers import issue_short, issue_v21
 from line_token.emulator import TokenKind
 from line_token.emulator.pytest_plugin import LineEmulator
 
-AUTH_REQUIRED = {"message": "Authorization header required. Must follow the scheme, "
-                 "'Authorization: Bearer <ACCESS TOKEN>'"}
-AUTH_FAILED = {"message": "Authentication failed. Confirm that the access token in the "
-               "authorization header is valid."}
+AUTH_REQUIRED = {
+    "message": "Authorization header required. Must follow the scheme, "
+    "'Authorization: Bearer <ACCESS TOKEN>'"
+}
+AUTH_FAILED = {
+    "message": "Authentication failed. Confirm that the access token in the "
+    "authorization header is valid."
+}
 TEXT = {"type": "text", "text": "hello"}
 
 
@@ -80,9 +84,17 @@ def test_push_round_trip(
     api: httpx.Client, line_emulator: LineEmulator, bearer: dict[str, str]
 ) -> None:
     """A push answers sentMessages and is recorded for the test to read back."""
-    r = api.post("/v2/bot/message/push", headers=bearer,
-                 json={"to": "U" + "0" * 32, "messages": [TEXT, {"type": "location",
-                       "title": "t", "address": "a", "latitude": 1, "longitude": 2}]})
+    r = api.post(
+        "/v2/bot/message/push",
+        headers=bearer,
+        json={
+            "to": "U" + "0" * 32,
+            "messages": [
+                TEXT,
+                {"type": "location", "title": "t", "address": "a", "latitude": 1, "longitude": 2},
+            ],
+        },
+    )
     assert r.status_code == 200
     sent = r.json()["sentMessages"]
     assert len(sent) == 2
@@ -116,8 +128,11 @@ def test_push_retry_key(
 
 def test_push_bad_retry_key(api: httpx.Client, bearer: dict[str, str]) -> None:
     """A retry key that is not a UUID: 400."""
-    r = api.post("/v2/bot/message/push", headers={**bearer, "X-Line-Retry-Key": "abc"},
-                 json={"to": "U1", "messages": [TEXT]})
+    r = api.post(
+        "/v2/bot/message/push",
+        headers={**bearer, "X-Line-Retry-Key": "abc"},
+        json={"to": "U1", "messages": [TEXT]},
+    )
     assert r.status_code == 400
     assert "retry key" in r.json()["message"]
 

@@ -62,8 +62,10 @@ def _small_rsa_jwk() -> dict[str, Any]:
         (lambda j: j | {"d": "AQAB"}, "private key members"),
         (lambda j: {k: v for k, v in j.items() if k != "use"}, "signature use"),
         (lambda j: j | {"use": "enc"}, "signature use"),
-        (lambda j: {k: v for k, v in j.items() if k != "use"} | {"key_ops": ["sign", "verify"]},
-         "signature use"),
+        (
+            lambda j: {k: v for k, v in j.items() if k != "use"} | {"key_ops": ["sign", "verify"]},
+            "signature use",
+        ),
         (lambda j: {k: v for k, v in j.items() if k != "n"}, "'n' is missing"),
         (lambda j: {k: v for k, v in j.items() if k != "e"}, "'e' is missing"),
         (lambda j: j | {"alg": "RS512"}, "alg must be 'RS256'"),
@@ -106,8 +108,9 @@ def test_console_over_http(line_emulator: LineEmulator, jwk: dict[str, str]) -> 
         bad = http.post(f"/__emulator__/channels/{ch['channel_id']}/keys", json=jwk | {"kid": "x"})
         assert bad.status_code == 400
         assert "kid" in bad.json()["message"]
-        token = http.post(
-            f"/__emulator__/channels/{ch['channel_id']}/long-lived-token").json()["access_token"]
+        token = http.post(f"/__emulator__/channels/{ch['channel_id']}/long-lived-token").json()[
+            "access_token"
+        ]
         assert http.post("/v2/oauth/verify", data={"access_token": token}).status_code == 200
         listed = http.get("/__emulator__/tokens", params={"channel_id": ch["channel_id"]}).json()
         assert [t["kind"] for t in listed["tokens"]] == ["long-lived"]

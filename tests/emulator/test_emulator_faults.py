@@ -19,7 +19,10 @@ def test_status_fault_then_normal(api: httpx.Client, line_emulator: LineEmulator
     assert issue_short(api, line_emulator).status_code == 200
     assert line_emulator.count("POST /v2/oauth/accessToken") == 3
     assert [rec.fault for rec in line_emulator.emulator.requests] == [
-        "status 500", "status 500", None]
+        "status 500",
+        "status 500",
+        None,
+    ]
     assert len(line_emulator.emulator.tokens()) == 1
 
 
@@ -76,17 +79,25 @@ def test_delay_in_process_answers_normally(api: httpx.Client, line_emulator: Lin
 def test_delay_beyond_read_timeout(line_emulator: LineEmulator) -> None:
     """A delay longer than the client's read timeout raises ReadTimeout."""
     line_emulator.inject_fault("/v2/bot/info", delay=5)
-    with httpx.Client(transport=line_emulator.transport(), base_url="https://api.line.me",
-                      timeout=0.01) as http, pytest.raises(httpx.ReadTimeout):
+    with (
+        httpx.Client(
+            transport=line_emulator.transport(), base_url="https://api.line.me", timeout=0.01
+        ) as http,
+        pytest.raises(httpx.ReadTimeout),
+    ):
         http.get("/v2/bot/info")
 
 
 async def test_async_transport_faults(line_emulator: LineEmulator) -> None:
     """The same transport works with AsyncClient: normal, delayed, dropped."""
-    async with httpx.AsyncClient(transport=line_emulator.transport(),
-                                 base_url="https://api.line.me") as http:
-        data = {"grant_type": "client_credentials", "client_id": line_emulator.channel_id,
-                "client_secret": line_emulator.channel_secret}
+    async with httpx.AsyncClient(
+        transport=line_emulator.transport(), base_url="https://api.line.me"
+    ) as http:
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": line_emulator.channel_id,
+            "client_secret": line_emulator.channel_secret,
+        }
         assert (await http.post("/v2/oauth/accessToken", data=data)).status_code == 200
         line_emulator.inject_fault("*", delay=0.01, status=503)
         assert (await http.post("/v2/oauth/accessToken", data=data)).status_code == 503
@@ -101,8 +112,11 @@ async def test_async_transport_faults(line_emulator: LineEmulator) -> None:
 
 def test_faults_over_real_server(line_emulator: LineEmulator) -> None:
     """Status, delay and drop faults over a real socket."""
-    data = {"grant_type": "client_credentials", "client_id": line_emulator.channel_id,
-            "client_secret": line_emulator.channel_secret}
+    data = {
+        "grant_type": "client_credentials",
+        "client_id": line_emulator.channel_id,
+        "client_secret": line_emulator.channel_secret,
+    }
     with httpx.Client(base_url=line_emulator.base_url) as http:
         line_emulator.inject_fault("/v2/oauth/accessToken", status=503, retry_after="1")
         r = http.post("/v2/oauth/accessToken", data=data)
@@ -126,7 +140,9 @@ def test_rate_limit_knob(api: httpx.Client, line_emulator: LineEmulator) -> None
     assert issue_short(api, line_emulator).status_code == 200
     r = issue_short(api, line_emulator)
     assert (r.status_code, r.json()) == (
-        429, {"message": "The API rate limit has been exceeded. Try again later."})
+        429,
+        {"message": "The API rate limit has been exceeded. Try again later."},
+    )
     assert "retry-after" not in r.headers
     line_emulator.advance(1)
     assert issue_short(api, line_emulator).status_code == 200
@@ -142,8 +158,11 @@ def test_counts_and_log(api: httpx.Client, line_emulator: LineEmulator) -> None:
     assert emu.count() == 3
     assert emu.count("/v2/bot/info") == 2
     assert emu.count("get /v2/bot/info") == 1
-    assert emu.counts() == {"POST /v2/oauth/accessToken": 1, "GET /v2/bot/info": 1,
-                            "POST /v2/bot/info": 1}
+    assert emu.counts() == {
+        "POST /v2/oauth/accessToken": 1,
+        "GET /v2/bot/info": 1,
+        "POST /v2/bot/info": 1,
+    }
     first, second, _ = emu.requests
     assert second.time - first.time == 5
     assert [r.status for r in emu.requests] == [200, 401, 405]
@@ -151,8 +170,14 @@ def test_counts_and_log(api: httpx.Client, line_emulator: LineEmulator) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, {"status": 99}, {"status": 600}, {"status": 500, "count": 0}, {"delay": -1},
-     {"status": True}],
+    [
+        {},
+        {"status": 99},
+        {"status": 600},
+        {"status": 500, "count": 0},
+        {"delay": -1},
+        {"status": True},
+    ],
 )
 def test_inject_fault_validates(kwargs: dict[str, object]) -> None:
     """Nonsense faults are refused up front."""

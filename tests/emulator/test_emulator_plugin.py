@@ -53,7 +53,8 @@ def test_isolation_part_two(api: httpx.Client, line_emulator: LineEmulator) -> N
 
 def test_plugin_loads_in_another_project(tmp_path: Path) -> None:
     """A fresh pytest run elsewhere gets line_emulator through the entry point."""
-    (tmp_path / "test_it.py").write_text(textwrap.dedent("""
+    (tmp_path / "test_it.py").write_text(
+        textwrap.dedent("""
         import httpx
 
         def test_it(line_emulator):
@@ -65,10 +66,15 @@ def test_plugin_loads_in_another_project(tmp_path: Path) -> None:
                     "client_secret": line_emulator.channel_secret})
             assert r.status_code == 200
             assert line_emulator.count("POST /v2/oauth/accessToken") == 1
-    """))
+    """)
+    )
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -21,8 +21,7 @@ from line_token.emulator.pytest_plugin import LineEmulator
 INVALID_CLIENT_ID = {"error": "invalid_client", "error_description": "invalid client_id"}
 INVALID_SECRET = {"error": "invalid_client", "error_description": "invalid client_secret"}
 MISSING = {"error": "invalid_request", "error_description": "some parameters missed or invalid"}
-MISMATCH = {"error": "invalid_client",
-            "error_description": "iss and clientId of key do not match"}
+MISMATCH = {"error": "invalid_client", "error_description": "iss and clientId of key do not match"}
 NO_KEY = {"message": "Cannot find channel key that satisfies the conditions"}
 
 
@@ -82,9 +81,14 @@ def test_short_lived_json_body_has_no_fields(
     api: httpx.Client, line_emulator: LineEmulator
 ) -> None:
     """A JSON body is not a form: the fields are missing."""
-    r = api.post("/v2/oauth/accessToken", json={
-        "grant_type": "client_credentials", "client_id": line_emulator.channel_id,
-        "client_secret": line_emulator.channel_secret})
+    r = api.post(
+        "/v2/oauth/accessToken",
+        json={
+            "grant_type": "client_credentials",
+            "client_id": line_emulator.channel_id,
+            "client_secret": line_emulator.channel_secret,
+        },
+    )
     assert (r.status_code, r.json()) == (400, MISSING)
 
 
@@ -108,7 +112,10 @@ def test_short_lived_verify_counts_down(api: httpx.Client, line_emulator: LineEm
     line_emulator.advance(100)
     r = api.post("/v2/oauth/verify", data={"access_token": token})
     assert r.json() == {
-        "client_id": line_emulator.channel_id, "expires_in": 2592000 - 100, "scope": "P CM"}
+        "client_id": line_emulator.channel_id,
+        "expires_in": 2592000 - 100,
+        "scope": "P CM",
+    }
 
 
 def test_short_lived_expires(api: httpx.Client, line_emulator: LineEmulator) -> None:
@@ -196,8 +203,9 @@ def test_v21_issue_shape(api: httpx.Client, line_emulator: LineEmulator) -> None
 
 def test_v21_unknown_kid(api: httpx.Client, line_emulator: LineEmulator) -> None:
     """An unregistered kid gets 404 Cannot find channel key."""
-    r = issue_v21(api, make_assertion(line_emulator,
-                                      header={"kid": "11111111-2222-4333-8444-555555555555"}))
+    r = issue_v21(
+        api, make_assertion(line_emulator, header={"kid": "11111111-2222-4333-8444-555555555555"})
+    )
     assert (r.status_code, r.json()) == (404, NO_KEY)
 
 
@@ -205,8 +213,12 @@ def test_v21_missing_kid(api: httpx.Client, line_emulator: LineEmulator) -> None
     """An assertion without kid gets the same 404."""
     assertion = make_assertion(line_emulator)
     import jwt
-    no_kid = jwt.encode(jwt.decode(assertion, options={"verify_signature": False}),
-                        line_emulator.private_key_pem, algorithm="RS256")
+
+    no_kid = jwt.encode(
+        jwt.decode(assertion, options={"verify_signature": False}),
+        line_emulator.private_key_pem,
+        algorithm="RS256",
+    )
     r = issue_v21(api, no_kid)
     assert (r.status_code, r.json()) == (404, NO_KEY)
 
@@ -227,8 +239,9 @@ def test_v21_iss_differs_from_sub(api: httpx.Client, line_emulator: LineEmulator
 def test_v21_key_of_other_channel(api: httpx.Client, line_emulator: LineEmulator) -> None:
     """Signing for channel A with channel B's kid fails with iss/clientId mismatch."""
     other = line_emulator.emulator.create_channel()
-    other_kid = line_emulator.emulator.register_public_key(other.channel_id,
-                                                          line_emulator.public_jwk)
+    other_kid = line_emulator.emulator.register_public_key(
+        other.channel_id, line_emulator.public_jwk
+    )
     r = issue_v21(api, make_assertion(line_emulator, header={"kid": other_kid}))
     assert (r.status_code, r.json()) == (400, MISMATCH)
 
@@ -324,18 +337,28 @@ def test_v21_31st_refused(api: httpx.Client, line_emulator: LineEmulator) -> Non
         assert issue_v21(api, line_emulator.signer.sign(token_exp=600)).status_code == 200
     r = issue_v21(api, line_emulator.signer.sign(token_exp=600))
     assert (r.status_code, r.json()) == (
-        400, {"message": "The maximum number of access tokens has already been issued"})
+        400,
+        {"message": "The maximum number of access tokens has already been issued"},
+    )
 
 
 def test_v21_limit_frees_on_expiry_and_revoke(
     api: httpx.Client, line_emulator: LineEmulator
 ) -> None:
     """Expired and revoked v2.1 tokens no longer count toward the 30."""
-    tokens = [issue_v21(api, line_emulator.signer.sign(token_exp=60)).json()["access_token"]
-              for _ in range(29)]
+    tokens = [
+        issue_v21(api, line_emulator.signer.sign(token_exp=60)).json()["access_token"]
+        for _ in range(29)
+    ]
     last = issue_v21(api, line_emulator.signer.sign(token_exp=3600)).json()["access_token"]
-    api.post("/oauth2/v2.1/revoke", data={"client_id": line_emulator.channel_id,
-             "client_secret": line_emulator.channel_secret, "access_token": last})
+    api.post(
+        "/oauth2/v2.1/revoke",
+        data={
+            "client_id": line_emulator.channel_id,
+            "client_secret": line_emulator.channel_secret,
+            "access_token": last,
+        },
+    )
     assert issue_v21(api, line_emulator.signer.sign(token_exp=3600)).status_code == 200
     assert issue_v21(api, line_emulator.signer.sign(token_exp=3600)).status_code == 400
     line_emulator.advance(60)
@@ -350,15 +373,16 @@ def test_v21_limits_are_per_kind(api: httpx.Client, line_emulator: LineEmulator)
     assert issue_v21(api, line_emulator.signer.sign(token_exp=60)).status_code == 200
 
 
-def test_v21_verify_counts_down_and_expires(
-    api: httpx.Client, line_emulator: LineEmulator
-) -> None:
+def test_v21_verify_counts_down_and_expires(api: httpx.Client, line_emulator: LineEmulator) -> None:
     """Verify reports the remaining time and scope, then The access token expired."""
     token = issue_v21(api, line_emulator.signer.sign(token_exp=600)).json()["access_token"]
     line_emulator.advance(250)
     r = api.get("/oauth2/v2.1/verify", params={"access_token": token})
-    assert r.json() == {"client_id": line_emulator.channel_id, "expires_in": 350,
-                        "scope": "profile chat_message.write"}
+    assert r.json() == {
+        "client_id": line_emulator.channel_id,
+        "expires_in": 350,
+        "scope": "profile chat_message.write",
+    }
     line_emulator.advance(350)
     r = api.get("/oauth2/v2.1/verify", params={"access_token": token})
     assert (r.status_code, r.json()) == (400, invalid_request("The access token expired"))
@@ -386,8 +410,14 @@ def test_v21_verify_missing(api: httpx.Client) -> None:
 def test_v21_revoke_then_verify(api: httpx.Client, line_emulator: LineEmulator) -> None:
     """Revoke answers 200 empty; verify then says The access token revoked."""
     token = issue_v21(api, line_emulator.signer.sign(token_exp=600)).json()["access_token"]
-    r = api.post("/oauth2/v2.1/revoke", data={"client_id": line_emulator.channel_id,
-                 "client_secret": line_emulator.channel_secret, "access_token": token})
+    r = api.post(
+        "/oauth2/v2.1/revoke",
+        data={
+            "client_id": line_emulator.channel_id,
+            "client_secret": line_emulator.channel_secret,
+            "access_token": token,
+        },
+    )
     assert (r.status_code, r.content) == (200, b"")
     r = api.get("/oauth2/v2.1/verify", params={"access_token": token})
     assert (r.status_code, r.json()) == (400, invalid_request("The access token revoked"))
@@ -396,11 +426,19 @@ def test_v21_revoke_then_verify(api: httpx.Client, line_emulator: LineEmulator) 
 def test_v21_revoke_bad_credentials(api: httpx.Client, line_emulator: LineEmulator) -> None:
     """v2.1 revoke checks the channel id and secret."""
     token = issue_v21(api, line_emulator.signer.sign(token_exp=600)).json()["access_token"]
-    r = api.post("/oauth2/v2.1/revoke", data={"client_id": line_emulator.channel_id,
-                 "client_secret": "f" * 32, "access_token": token})
+    r = api.post(
+        "/oauth2/v2.1/revoke",
+        data={
+            "client_id": line_emulator.channel_id,
+            "client_secret": "f" * 32,
+            "access_token": token,
+        },
+    )
     assert (r.status_code, r.json()) == (400, INVALID_SECRET)
-    r = api.post("/oauth2/v2.1/revoke", data={"client_id": "1000000000",
-                 "client_secret": "f" * 32, "access_token": token})
+    r = api.post(
+        "/oauth2/v2.1/revoke",
+        data={"client_id": "1000000000", "client_secret": "f" * 32, "access_token": token},
+    )
     assert (r.status_code, r.json()) == (400, INVALID_CLIENT_ID)
 
 
@@ -415,10 +453,15 @@ def test_v21_revoke_not_jws(api: httpx.Client, line_emulator: LineEmulator) -> N
 
 def test_v21_key_ids(api: httpx.Client, line_emulator: LineEmulator) -> None:
     """/tokens/kid lists the key_ids of active v2.1 tokens only."""
+
     def kids() -> list[str]:
-        r = api.get("/oauth2/v2.1/tokens/kid", params={
-            "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": line_emulator.signer.sign()})
+        r = api.get(
+            "/oauth2/v2.1/tokens/kid",
+            params={
+                "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": line_emulator.signer.sign(),
+            },
+        )
         assert r.status_code == 200
         return list(r.json()["kids"])
 
@@ -427,8 +470,14 @@ def test_v21_key_ids(api: httpx.Client, line_emulator: LineEmulator) -> None:
     b = issue_v21(api, line_emulator.signer.sign(token_exp=600)).json()
     c = issue_v21(api, line_emulator.signer.sign(token_exp=600)).json()
     assert kids() == [a["key_id"], b["key_id"], c["key_id"]]
-    api.post("/oauth2/v2.1/revoke", data={"client_id": line_emulator.channel_id,
-             "client_secret": line_emulator.channel_secret, "access_token": c["access_token"]})
+    api.post(
+        "/oauth2/v2.1/revoke",
+        data={
+            "client_id": line_emulator.channel_id,
+            "client_secret": line_emulator.channel_secret,
+            "access_token": c["access_token"],
+        },
+    )
     line_emulator.advance(60)
     assert kids() == [b["key_id"]]
 
@@ -437,16 +486,22 @@ def test_v21_key_ids_expired_assertion(api: httpx.Client, line_emulator: LineEmu
     """/tokens/kid with an expired assertion: Invalid exp."""
     assertion = line_emulator.signer.sign(lifetime=30)
     line_emulator.advance(31)
-    r = api.get("/oauth2/v2.1/tokens/kid", params={
-        "client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion})
+    r = api.get(
+        "/oauth2/v2.1/tokens/kid",
+        params={"client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion},
+    )
     assert (r.status_code, r.json()) == (400, invalid_client("Invalid exp"))
 
 
 def test_v21_key_ids_unknown_kid(api: httpx.Client, line_emulator: LineEmulator) -> None:
     """/tokens/kid with an unknown kid: 404."""
-    r = api.get("/oauth2/v2.1/tokens/kid", params={
-        "client_assertion_type": ASSERTION_TYPE,
-        "client_assertion": make_assertion(line_emulator, header={"kid": "nope"})})
+    r = api.get(
+        "/oauth2/v2.1/tokens/kid",
+        params={
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": make_assertion(line_emulator, header={"kid": "nope"}),
+        },
+    )
     assert (r.status_code, r.json()) == (404, NO_KEY)
 
 
@@ -456,8 +511,9 @@ def test_v21_key_ids_unknown_kid(api: httpx.Client, line_emulator: LineEmulator)
 def test_stateless_by_secret(api: httpx.Client, line_emulator: LineEmulator) -> None:
     """Stateless by secret: 900 s, Bearer, ey..., not counted (many can be issued)."""
     for _ in range(35):
-        r = issue_stateless(api, client_id=line_emulator.channel_id,
-                            client_secret=line_emulator.channel_secret)
+        r = issue_stateless(
+            api, client_id=line_emulator.channel_id, client_secret=line_emulator.channel_secret
+        )
         assert r.status_code == 200
     body = r.json()
     assert set(body) == {"token_type", "access_token", "expires_in"}
@@ -469,9 +525,13 @@ def test_stateless_with_empty_assertion_fields(
     api: httpx.Client, line_emulator: LineEmulator
 ) -> None:
     """Empty client_assertion fields next to id+secret are treated as absent (SDK sends them)."""
-    r = issue_stateless(api, client_id=line_emulator.channel_id,
-                        client_secret=line_emulator.channel_secret,
-                        client_assertion_type="", client_assertion="")
+    r = issue_stateless(
+        api,
+        client_id=line_emulator.channel_id,
+        client_secret=line_emulator.channel_secret,
+        client_assertion_type="",
+        client_assertion="",
+    )
     assert r.status_code == 200
 
 
@@ -483,27 +543,37 @@ def test_stateless_bad_secret(api: httpx.Client, line_emulator: LineEmulator) ->
 
 def test_stateless_by_jwt(api: httpx.Client, line_emulator: LineEmulator) -> None:
     """Stateless by JWT works without token_exp, with empty id/secret fields."""
-    r = issue_stateless(api, client_assertion_type=ASSERTION_TYPE,
-                        client_assertion=line_emulator.signer.sign(),
-                        client_id="", client_secret="")
+    r = issue_stateless(
+        api,
+        client_assertion_type=ASSERTION_TYPE,
+        client_assertion=line_emulator.signer.sign(),
+        client_id="",
+        client_secret="",
+    )
     assert r.status_code == 200
     assert r.json()["expires_in"] == 900
 
 
 def test_stateless_by_jwt_unknown_kid(api: httpx.Client, line_emulator: LineEmulator) -> None:
     """Stateless by JWT with an unknown kid: 404."""
-    r = issue_stateless(api, client_assertion_type=ASSERTION_TYPE,
-                        client_assertion=make_assertion(line_emulator, header={"kid": "x"}))
+    r = issue_stateless(
+        api,
+        client_assertion_type=ASSERTION_TYPE,
+        client_assertion=make_assertion(line_emulator, header={"kid": "x"}),
+    )
     assert (r.status_code, r.json()) == (404, NO_KEY)
 
 
 def test_stateless_ambiguous_or_empty(api: httpx.Client, line_emulator: LineEmulator) -> None:
     """Neither variant, or both filled: invalid_request."""
     assert issue_stateless(api).json() == MISSING
-    r = issue_stateless(api, client_id=line_emulator.channel_id,
-                        client_secret=line_emulator.channel_secret,
-                        client_assertion_type=ASSERTION_TYPE,
-                        client_assertion=line_emulator.signer.sign())
+    r = issue_stateless(
+        api,
+        client_id=line_emulator.channel_id,
+        client_secret=line_emulator.channel_secret,
+        client_assertion_type=ASSERTION_TYPE,
+        client_assertion=line_emulator.signer.sign(),
+    )
     assert (r.status_code, r.json()) == (400, MISSING)
 
 
@@ -511,11 +581,18 @@ def test_stateless_lives_900s_and_cannot_be_revoked(
     api: httpx.Client, line_emulator: LineEmulator
 ) -> None:
     """A stateless token works as Bearer, survives revoke attempts, and dies after 900 s."""
-    token = issue_stateless(api, client_id=line_emulator.channel_id,
-                            client_secret=line_emulator.channel_secret).json()["access_token"]
+    token = issue_stateless(
+        api, client_id=line_emulator.channel_id, client_secret=line_emulator.channel_secret
+    ).json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
-    api.post("/oauth2/v2.1/revoke", data={"client_id": line_emulator.channel_id,
-             "client_secret": line_emulator.channel_secret, "access_token": token})
+    api.post(
+        "/oauth2/v2.1/revoke",
+        data={
+            "client_id": line_emulator.channel_id,
+            "client_secret": line_emulator.channel_secret,
+            "access_token": token,
+        },
+    )
     assert api.get("/v2/bot/info", headers=auth).status_code == 200
     line_emulator.advance(899)
     assert api.get("/v2/bot/info", headers=auth).status_code == 200
@@ -535,9 +612,14 @@ def test_seed_makes_ids_repeatable() -> None:
         emu = Emulator(seed=seed)
         ch = emu.create_channel()
         with httpx.Client(transport=emu.transport(), base_url="https://api.line.me") as http:
-            token = http.post("/v2/oauth/accessToken", data={
-                "grant_type": "client_credentials", "client_id": ch.channel_id,
-                "client_secret": ch.channel_secret}).json()["access_token"]
+            token = http.post(
+                "/v2/oauth/accessToken",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": ch.channel_id,
+                    "client_secret": ch.channel_secret,
+                },
+            ).json()["access_token"]
         return ch.channel_id, ch.channel_secret, token
 
     assert run(7) == run(7)

@@ -120,8 +120,13 @@ def _faults(emu: Emulator, method: str, body: bytes) -> Any:
     if not isinstance(count, int) or not isinstance(delay, int | float):
         raise _BadInput("count must be an integer and delay a number")
     emu.inject_fault(
-        path, status=status, body=data.get("body"), delay=delay,
-        drop=data.get("drop") is True, count=count, retry_after=data.get("retry_after"),
+        path,
+        status=status,
+        body=data.get("body"),
+        delay=delay,
+        drop=data.get("drop") is True,
+        count=count,
+        retry_after=data.get("retry_after"),
         process=data.get("process") is True,
     )
     return {}
@@ -185,7 +190,7 @@ def handle_console(
     emu: Emulator, method: str, path: str, query: Mapping[str, str], body: bytes
 ) -> Response:
     """Answer one console request."""
-    parts = [p for p in path[len("/__emulator__/"):].split("/") if p]
+    parts = [p for p in path[len("/__emulator__/") :].split("/") if p]
     try:
         result = _route(emu, method.upper(), parts, query, body)
     except KeyError as exc:

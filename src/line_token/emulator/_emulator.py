@@ -83,8 +83,10 @@ class Emulator:
         """Create a Messaging API channel; its id and secret are generated unless given."""
         with self._lock:
             return self._state.create_channel(
-                display_name=display_name, channel_id=channel_id,
-                channel_secret=channel_secret, picture_url=picture_url,
+                display_name=display_name,
+                channel_id=channel_id,
+                channel_secret=channel_secret,
+                picture_url=picture_url,
             )
 
     def channel(self, channel_id: str) -> Channel:
@@ -121,7 +123,8 @@ class Emulator:
         want = TokenKind(kind) if kind is not None else None
         with self._lock:
             return [
-                t for t in self._state.tokens.values()
+                t
+                for t in self._state.tokens.values()
                 if (channel_id is None or t.channel_id == channel_id)
                 and (want is None or t.kind is want)
             ]
@@ -262,8 +265,9 @@ class Emulator:
             from ._console import handle_console
 
             if client_host is not None and not _is_loopback(client_host):
-                response = Response(404, {"content-type": "application/json"},
-                                    b'{"message":"Not found"}')
+                response = Response(
+                    404, {"content-type": "application/json"}, b'{"message":"Not found"}'
+                )
             else:
                 response = handle_console(self, method, path, query, body)
             with self._lock:

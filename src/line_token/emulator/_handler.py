@@ -64,9 +64,7 @@ class _Request:
         if ctype != _FORM:
             return {}
         try:
-            pairs = parse_qsl(
-                self.body.decode("utf-8"), keep_blank_values=True, max_num_fields=64
-            )
+            pairs = parse_qsl(self.body.decode("utf-8"), keep_blank_values=True, max_num_fields=64)
         except (UnicodeDecodeError, ValueError):
             raise oauth_error("invalid_request", MISSING_PARAMS) from None
         fields: dict[str, str] = {}
@@ -304,4 +302,3 @@ class Handler:
         except ApiError as error:
             return json_response(error.status, error.body, error.headers)
         return json_response(200, result)
-

@@ -71,7 +71,7 @@ def check_console_jwk(jwk: object) -> tuple[dict[str, Any], RSAPublicKey]:
         raise InvalidKeyError(f"alg must be 'RS256'; got {data['alg']!r}")
     if data.get("use") != "sig" and data.get("key_ops") != ["verify"]:
         raise InvalidKeyError(
-            "the JWK must declare signature use: \"use\": \"sig\" or \"key_ops\": [\"verify\"]"
+            'the JWK must declare signature use: "use": "sig" or "key_ops": ["verify"]'
         )
     n, e = _b64_int(data, "n"), _b64_int(data, "e")
     if n.bit_length() < MIN_BITS:

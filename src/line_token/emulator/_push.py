@@ -11,8 +11,18 @@ from ._replies import ApiError, message_error
 __all__ = ["MESSAGE_TYPES", "check_retry_key", "parse_push_body"]
 
 MESSAGE_TYPES = frozenset(
-    {"text", "sticker", "image", "video", "audio", "location", "imagemap", "template", "flex",
-     "textV2"}
+    {
+        "text",
+        "sticker",
+        "image",
+        "video",
+        "audio",
+        "location",
+        "imagemap",
+        "template",
+        "flex",
+        "textV2",
+    }
 )
 _MAX_MESSAGES = 5
 _MAX_TEXT = 5000

@@ -72,12 +72,14 @@ def asgi_app(emulator: Emulator) -> ASGIApp:
             if not message.get("more_body", False):
                 break
         query = _query(scope.get("query_string", b""))
-        headers = {
-            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
-        }
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         client = scope.get("client")
         response = emulator.handle(
-            scope["method"], scope["path"], query, headers, b"".join(chunks),
+            scope["method"],
+            scope["path"],
+            query,
+            headers,
+            b"".join(chunks),
             client_host=client[0] if client else "",
         )
         if response.delay > 0:
@@ -86,11 +88,13 @@ def asgi_app(emulator: Emulator) -> ASGIApp:
             return
         headers = dict(response.headers)
         headers["content-length"] = str(len(response.body))
-        await send({
-            "type": "http.response.start",
-            "status": response.status if not response.drop else 502,
-            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status if not response.drop else 502,
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
+            }
+        )
         await send({"type": "http.response.body", "body": response.body})
 
     return app
@@ -165,8 +169,10 @@ class EmulatorServer:
         self.port = sock.getsockname()[1]
         self._server = uvicorn.Server(_config(asgi_app(self.emulator), "warning"))
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]},
-            name=f"line-token-emulator:{self.port}", daemon=True,
+            target=self._server.run,
+            kwargs={"sockets": [sock]},
+            name=f"line-token-emulator:{self.port}",
+            daemon=True,
         )
         self._thread.start()
         deadline = time.monotonic() + _STARTUP_TIMEOUT

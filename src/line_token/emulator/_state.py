@@ -47,8 +47,7 @@ _JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _DIGITS = re.compile(r"[0-9]{1,20}")
 
 AUTH_REQUIRED = (
-    "Authorization header required. Must follow the scheme, "
-    "'Authorization: Bearer <ACCESS TOKEN>'"
+    "Authorization header required. Must follow the scheme, 'Authorization: Bearer <ACCESS TOKEN>'"
 )
 AUTH_FAILED = (
     "Authentication failed. Confirm that the access token in the authorization header is valid."
@@ -173,15 +172,16 @@ class LineState:
 
     def _assertion(self, assertion: str, *, require_token_exp: bool) -> Assertion:
         return verify_assertion(
-            assertion, now=self.clock(), lookup=self._lookup_key,
+            assertion,
+            now=self.clock(),
+            lookup=self._lookup_key,
             require_token_exp=require_token_exp,
         )
 
     def _prune_stateless(self) -> None:
         now = self.clock()
         dead = [
-            v for v, t in self.tokens.items()
-            if t.kind is TokenKind.STATELESS and t.expired(now)
+            v for v, t in self.tokens.items() if t.kind is TokenKind.STATELESS and t.expired(now)
         ]
         for value in dead:
             del self.tokens[value]
@@ -342,9 +342,7 @@ class LineState:
     ) -> dict[str, Any]:
         """``POST /v2/bot/message/push`` with an already validated body."""
         now = self.clock()
-        self.retry_keys = {
-            k: v for k, v in self.retry_keys.items() if now - v[0] < RETRY_KEY_TTL
-        }
+        self.retry_keys = {k: v for k, v in self.retry_keys.items() if now - v[0] < RETRY_KEY_TTL}
         if retry_key is not None:
             seen = self.retry_keys.get((token.channel_id, retry_key.lower()))
             if seen is not None:
@@ -377,4 +375,3 @@ class LineState:
         if message.get("type") in ("text", "sticker", "image", "video"):
             sent["quoteToken"] = self.ids.quote_token()
         return sent
-

@@ -34,12 +34,15 @@ def _wait(response: Response, request: httpx.Request) -> float:
 def _finish(response: Response, request: httpx.Request) -> httpx.Response:
     limit = _read_timeout(request)
     if limit is not None and response.delay > limit:
-        raise httpx.ReadTimeout("timed out waiting for the emulator (injected delay)",
-                                request=request)
+        raise httpx.ReadTimeout(
+            "timed out waiting for the emulator (injected delay)", request=request
+        )
     if response.drop:
         raise httpx.RemoteProtocolError(_DROPPED, request=request)
     return httpx.Response(
-        response.status, headers=list(response.headers.items()), content=response.body,
+        response.status,
+        headers=list(response.headers.items()),
+        content=response.body,
         request=request,
     )
 
