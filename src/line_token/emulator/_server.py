@@ -156,7 +156,7 @@ class EmulatorServer:
         """Bind, start serving in a thread, and wait until it accepts connections."""
         uvicorn = _import_uvicorn()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
         try:
             if self._requested_port:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
