@@ -6,6 +6,7 @@ import cProfile
 import io
 import pstats
 from collections.abc import Callable
+from pathlib import Path
 
 
 def top_functions(fn: Callable[[], object], calls: int, limit: int = 12) -> str:
@@ -20,7 +21,8 @@ def top_functions(fn: Callable[[], object], calls: int, limit: int = 12) -> str:
     stats.sort_stats("tottime").print_stats(limit)
     lines = out.getvalue().splitlines()
     start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
-    body = [line.replace("/work/main/", "").rstrip() for line in lines[start:] if line.strip()]
+    repo = str(Path(__file__).resolve().parent.parent) + "/"
+    body = [line.replace(repo, "").rstrip() for line in lines[start:] if line.strip()]
     root = _site_packages()
     return "\n".join(line.replace(root, "") for line in body)
 
