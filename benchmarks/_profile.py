@@ -5,6 +5,7 @@ from __future__ import annotations
 import cProfile
 import io
 import pstats
+import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,8 +24,10 @@ def top_functions(fn: Callable[[], object], calls: int, limit: int = 12) -> str:
     start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
     repo = str(Path(__file__).resolve().parent.parent) + "/"
     body = [line.replace(repo, "").rstrip() for line in lines[start:] if line.strip()]
-    root = _site_packages()
-    return "\n".join(line.replace(root, "") for line in body)
+    roots = (_site_packages(), sysconfig.get_paths()["stdlib"] + "/")
+    for root in roots:
+        body = [line.replace(root, "") for line in body]
+    return "\n".join(body)
 
 
 def _site_packages() -> str:
