@@ -18,3 +18,21 @@ def key_pair() -> KeyPair:
 def rsa_key() -> rsa.RSAPrivateKey:
     """A fresh RSA private key object, made once per test session."""
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+# docs/reliability.md is written from the tests marked @pytest.mark.guarantee (see the module).
+from reliability_report import (  # noqa: E402
+    figures,
+    pytest_collection_modifyitems,
+    pytest_deselected,
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+)
+
+__all__ = [
+    "figures",
+    "pytest_collection_modifyitems",
+    "pytest_deselected",
+    "pytest_runtest_makereport",
+    "pytest_sessionfinish",
+]
