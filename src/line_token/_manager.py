@@ -569,11 +569,13 @@ class TokenManager:
         client: the :class:`Client` to use (default: a new one, closed by :meth:`close`).
         base_url: the API root for the client created by default (e.g. the emulator).
         group: managers of the same channel and kind share a token per group.
-        advisory, mandatory: window overrides in seconds (see above).
+        advisory: override of the advisory window, in seconds (see above).
+        mandatory: override of the mandatory window, in seconds (see above).
         safety_margin: a token with this many seconds left is never served (30).
         max_active: live counted tokens a group may hold (>= 2).
         lock_timeout: longest wait for another refresher's store lock, in seconds.
-        clock: monotonic clock for decisions; wall_clock: UNIX time for expiries.
+        clock: monotonic clock for decisions.
+        wall_clock: UNIX time for expiries.
         rng: ``[0, 1)`` random source for jitter.
 
     Example:
