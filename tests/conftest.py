@@ -36,3 +36,8 @@ __all__ = [
     "pytest_runtest_makereport",
     "pytest_sessionfinish",
 ]
+
+# No secret the tests create may reach a log record, at DEBUG, for the whole run (see the module).
+from secrets_sentinel import pytest_configure  # noqa: E402
+
+__all__ += ["pytest_configure"]
