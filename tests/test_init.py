@@ -68,3 +68,28 @@ def test_client_and_async_client_are_twins() -> None:
         assert inspect.iscoroutinefunction(getattr(line_token.AsyncClient, name)), name
     assert "close" in sync
     assert "aclose" in asyn
+
+
+def test_names_load_on_first_use_so_a_cold_start_pays_only_for_its_path() -> None:
+    """`from line_token import Client` loads the client and httpx, not the managers, stores,
+    asyncio or cryptography (a serverless cold start); every name still resolves."""
+    code = (
+        "import sys\n"
+        "from line_token import Client, LineTokenError\n"
+        "heavy = ['asyncio', 'sqlite3', 'cryptography', 'jwt', 'line_token._manager',\n"
+        "         'line_token._async_client', 'line_token.stores']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+        "import line_token\n"
+        "missing = [n for n in line_token.__all__ if not hasattr(line_token, n)]\n"
+        "print(','.join(missing), 'TokenManager' in dir(line_token))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["", " True"]
+
+
+def test_unknown_names_raise_attribute_error() -> None:
+    """A typo is an AttributeError naming the module, as with any module."""
+    import pytest
+
+    with pytest.raises(AttributeError, match="'line_token' has no attribute 'TokenManagr'"):
+        _ = line_token.TokenManagr  # type: ignore[attr-defined]
