@@ -236,3 +236,52 @@ def test_arbitrary_input_raises_only_typed_errors(source: object) -> None:
     for fn in (load_private_key, public_jwk):
         with contextlib.suppress(InvalidInputError):
             fn(source)  # type: ignore[arg-type]
+
+
+def test_damaged_key_is_refused_by_the_self_test(rsa_key: rsa.RSAPrivateKey) -> None:
+    """Loading skips OpenSSL's slow primality checks, so a signature self-test must catch a
+    key whose private exponents are wrong (it would sign assertions LINE rejects)."""
+    good = rsa_key.private_numbers()
+    bad = rsa.RSAPrivateNumbers(
+        good.p,
+        good.q,
+        good.d + 2,  # wrong private exponent, and wrong CRT exponents to match
+        good.dmp1 + 2,
+        good.dmq1 + 2,
+        good.iqmp,
+        good.public_numbers,
+    ).private_key(unsafe_skip_rsa_key_validation=True)
+    pem = bad.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    with pytest.raises(InvalidInputError, match="inconsistent"):
+        load_private_key(pem)
+    jwk = {
+        "kty": "RSA",
+        "n": _b64u(good.public_numbers.n),
+        "e": _b64u(good.public_numbers.e),
+        "d": _b64u(good.d + 2),
+        "p": _b64u(good.p),
+        "q": _b64u(good.q),
+        "dp": _b64u(good.dmp1 + 2),
+        "dq": _b64u(good.dmq1 + 2),
+        "qi": _b64u(good.iqmp),
+    }
+    with pytest.raises(InvalidInputError, match="inconsistent"):
+        load_private_key(jwk)
+    # and the same key with the right numbers loads
+    good_pem = rsa_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    assert load_private_key(good_pem).private_numbers() == good
+
+
+def _b64u(value: int) -> str:
+    import base64
+
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

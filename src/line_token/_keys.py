@@ -306,11 +306,12 @@ def _private_from_jwk(jwk: Mapping[str, Any], origin: str) -> RSAPrivateKey:
             p, q = rsa.rsa_recover_prime_factors(n, e, d)
             dp, dq, qi = rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q), rsa.rsa_crt_iqmp(p, q)
         numbers = rsa.RSAPrivateNumbers(p, q, d, dp, dq, qi, rsa.RSAPublicNumbers(e, n))
-        return numbers.private_key()
+        key = numbers.private_key(unsafe_skip_rsa_key_validation=True)
     except (ValueError, TypeError, OverflowError):
         raise InvalidInputError(
             f"{origin}: the JWK's RSA numbers do not form a valid key"
         ) from None
+    return _self_test(key, origin)
 
 
 def _public_from_jwk(jwk: Mapping[str, Any], origin: str) -> RSAPublicKey:
@@ -335,7 +336,12 @@ def _private_from_pem(data: bytes, password: str | bytes | None, origin: str) ->
         )
     pw = password.encode() if isinstance(password, str) else password
     try:
-        key = serialization.load_pem_private_key(data, password=pw)
+        # The full RSA validation (primality of p and q) costs ~25 ms, most of a one-shot
+        # signature; it guards against hostile keys, but this is the user's own key. The
+        # caller runs _self_test instead: one signature, checked (well under 1 ms).
+        key = serialization.load_pem_private_key(
+            data, password=pw, unsafe_skip_rsa_key_validation=True
+        )
     except TypeError:
         if pw is None:
             raise InvalidInputError(
@@ -357,6 +363,28 @@ def _private_from_pem(data: bytes, password: str | bytes | None, origin: str) ->
             f"{origin}: found a {_kind(key)} key; LINE requires RSA of at least "
             f"{MIN_KEY_BITS} bits. {_FIX}"
         )
+    return _self_test(key, origin)
+
+
+def _self_test(key: RSAPrivateKey, origin: str) -> RSAPrivateKey:
+    """Sign once and verify with the public half: a key loaded without OpenSSL's full
+    validation must still make signatures LINE accepts, or it is refused here."""
+    from cryptography.exceptions import InternalError, InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    if key.key_size < MIN_KEY_BITS:
+        return key  # _check_size refuses it with the better message
+    message = b"line-token key self-test"
+    try:
+        signature = key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+        key.public_key().verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, InternalError, ValueError):
+        raise InvalidInputError(
+            f"{origin}: the RSA key's numbers are inconsistent (its signatures do not "
+            "verify); the file is damaged. Export it again or make a new one with "
+            "`line-token keygen`"
+        ) from None
     return key
 
 
