@@ -6,6 +6,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import httpx
 
@@ -51,12 +52,19 @@ class ClientConfig:
 def to_httpx(
     http: httpx.Client | httpx.AsyncClient, base_url: str, request: Request
 ) -> httpx.Request:
-    """Build the httpx request for ``request`` against ``base_url``."""
+    """Build the httpx request for ``request`` against ``base_url``.
+
+    The query string is encoded into the URL here rather than passed as ``params=``:
+    httpx validates a URL character by character in Python, and merging ``params``
+    parses it a second time (the verify call's URL carries a long token).
+    """
     headers = {"User-Agent": USER_AGENT, **(request.headers or {})}
+    url = base_url + request.path
+    if request.params:
+        url += "?" + urlencode(request.params)
     return http.build_request(
         request.method,
-        base_url + request.path,
-        params=dict(request.params) if request.params else None,
+        url,
         data=dict(request.form) if request.form else None,
         headers=headers,
     )
