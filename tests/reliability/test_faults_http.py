@@ -79,15 +79,17 @@ async def call(m: Any) -> str:
 async def ride(rig: Rig, m: Any, watch: Watch, step: float, seconds: float) -> None:
     """Call ``token()`` every ``step`` virtual seconds for ``seconds``; the watch judges each."""
     end = rig.clock() + seconds
+    causes: list[BaseException | None] = []
     while rig.clock() < end:
         try:
             token = await call(m)
         except TokenUnavailableError as exc:
-            assert isinstance(exc.__cause__, CAUSES), repr(exc.__cause__)
             watch.raised(exc)
+            causes.append(exc.__cause__)
         else:
             watch.served(token)
         rig.emu.advance(step)
+    assert all(isinstance(cause, CAUSES) for cause in causes), causes
 
 
 def check_backoff(rig: Rig, endpoint: str, cap: float) -> None:
