@@ -224,12 +224,15 @@ def _read_source(source: object) -> tuple[bytes, str]:
     if isinstance(source, Mapping):
         try:
             return json.dumps(dict(source)).encode(), "JWK"
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             raise InvalidInputError("JWK dict is not JSON-serialisable") from None
     if isinstance(source, str):
         stripped = source.lstrip()
         if stripped.startswith(("-----BEGIN", "{")):
-            return stripped.encode(), "key text"
+            try:
+                return stripped.encode(), "key text"
+            except UnicodeEncodeError:
+                raise InvalidInputError("key text holds characters no key has") from None
         return _read_path(source)
     if isinstance(source, bytes):
         raw = source.lstrip()
@@ -274,7 +277,7 @@ def _looks_like_json(data: bytes) -> bool:
 def _parse_json(data: bytes, origin: str) -> dict[str, Any]:
     try:
         value = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         raise InvalidInputError(f"{origin}: not valid JSON, so not a JWK") from None
     if not isinstance(value, dict):
         raise InvalidInputError(f"{origin}: a JWK must be a JSON object")
@@ -334,7 +337,12 @@ def _private_from_pem(data: bytes, password: str | bytes | None, origin: str) ->
             f"{origin}: this is a public key; a private key is needed to sign "
             "(the public one goes into the LINE Console)"
         )
-    pw = password.encode() if isinstance(password, str) else password
+    try:
+        pw = password.encode() if isinstance(password, str) else password
+    except UnicodeEncodeError:
+        raise InvalidInputError(
+            f"{origin}: the password holds characters no password has"
+        ) from None
     try:
         # The full RSA validation (primality of p and q) costs ~25 ms, most of a one-shot
         # signature; it guards against hostile keys, but this is the user's own key. The

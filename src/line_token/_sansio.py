@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote, quote_plus
 
 from ._assertion import validate_channel_id
 from ._errors import (
@@ -135,7 +136,7 @@ def _json_body(response: Response) -> Any:
         return None
     try:
         return json.loads(response.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         return None
 
 
@@ -202,10 +203,43 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return value if 0 <= value < 86400 else None
 
 
+_SECRET_FIELDS = ("client_secret", "access_token", "client_assertion")
+_MAX_TEXT = 500
+
+
+def _request_secrets(request: Request) -> list[str]:
+    """The credentials ``request`` carries, as sent and as they look URL-encoded."""
+    values = [
+        value
+        for fields in (request.form, request.params)
+        for name, value in (fields or {}).items()
+        if name in _SECRET_FIELDS and value
+    ]
+    authorization = (request.headers or {}).get("Authorization", "")
+    if authorization.partition(" ")[2]:
+        values.append(authorization.partition(" ")[2])
+    encoded = [quote_plus(v) for v in values] + [quote(v, safe="") for v in values]
+    return sorted({v for v in values + encoded if v}, key=len, reverse=True)
+
+
+def _scrubbed(text: str | None, secrets: list[str]) -> str | None:
+    """``text`` from LINE's answer, without any credential the request sent, and bounded.
+
+    LINE never echoes a credential, but a proxy's or a broken server's error page may echo
+    the request; the error's message must not carry it into logs.
+    """
+    if text is None:
+        return None
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "..."
+
+
 def api_error(response: Response, request: Request, *, token_op: bool = False) -> LineApiError:
     """The typed error for a non-2xx answer to ``request``.
 
-    ``token_op`` marks endpoints whose 400 means "this access token is bad".
+    ``token_op`` marks endpoints whose 400 means "this access token is bad". Texts from
+    the answer are kept, minus any credential the request carried.
     """
     body = _json_body(response)
     fields: Mapping[str, Any] = body if isinstance(body, dict) else {}
@@ -213,12 +247,13 @@ def api_error(response: Response, request: Request, *, token_op: bool = False) -
     description = _str_field(fields, "error_description")
     message = _str_field(fields, "message")
     cls = _error_class(response.status, error, description, message, token_op)
+    secrets = _request_secrets(request)
     return cls(
         response.status,
-        error=error,
-        error_description=description,
-        message=message,
-        request_id=response.headers.get("x-line-request-id"),
+        error=_scrubbed(error, secrets),
+        error_description=_scrubbed(description, secrets),
+        message=_scrubbed(message, secrets),
+        request_id=_scrubbed(response.headers.get("x-line-request-id"), secrets),
         endpoint=request.endpoint,
         retry_after=_retry_after(response.headers),
         hint=_HINTS.get(cls),
@@ -253,6 +288,24 @@ def _require(
     return value
 
 
+#: LINE's OpenAPI types: issue endpoints' expires_in is an int32, verify's an int64.
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+
+def _lifetime(body: Mapping[str, Any], maximum: int, response: Response, request: Request) -> int:
+    value: int = _require(body, "expires_in", int, response, request)
+    if not 0 <= value <= maximum:
+        raise UnexpectedResponseError(
+            response.status,
+            endpoint=request.endpoint,
+            request_id=response.headers.get("x-line-request-id"),
+            hint=f"The response field 'expires_in' is {value if abs(value) < 10**20 else 'huge'}, "
+            f"not a number of seconds from 0 to {maximum}",
+        )
+    return value
+
+
 def _ok_empty(response: Response, request: Request, token_op: bool = False) -> None:
     if not 200 <= response.status < 300:
         raise api_error(response, request, token_op=token_op)
@@ -265,7 +318,7 @@ def _issued(with_key_id: bool) -> Callable[[Request], Callable[[Response, float]
             return IssuedToken(
                 access_token=_require(body, "access_token", str, response, request),
                 token_type=_str_field(body, "token_type") or "Bearer",
-                expires_in=_require(body, "expires_in", int, response, request),
+                expires_in=_lifetime(body, INT32_MAX, response, request),
                 issued_at=sent_at,
                 key_id=_require(body, "key_id", str, response, request) if with_key_id else None,
             )
@@ -280,7 +333,7 @@ def _token_info(request: Request) -> Callable[[Response, float], TokenInfo]:
         body = _ok_json(response, request, token_op=True)
         return TokenInfo(
             client_id=str(_require(body, "client_id", str, response, request)),
-            expires_in=_require(body, "expires_in", int, response, request),
+            expires_in=_lifetime(body, INT64_MAX, response, request),
             scope=_str_field(body, "scope"),
         )
 
