@@ -232,6 +232,8 @@ class AsyncTokenManager:
             return await self._client._run(op.call)
         try:
             return await self._store_op(op, leases)
+        except StoreError:
+            raise
         except Exception as exc:
             raise StoreError(f"{type(exc).__name__}: {exc}") from exc
 

@@ -212,7 +212,9 @@ class ManagerCore:
         """Make ``stored`` the token in memory (precomputes its monotonic deadlines)."""
         w = self.windows(stored.lifetime)
         early = _policy.jitter(w, lambda: self.early_draw)
-        remaining = stored.expires_at - self.wall_clock()
+        # Never more life than it was issued with, whatever the wall clock says now (a clock
+        # set back after the token was stored would otherwise stretch it past its expiry).
+        remaining = min(stored.expires_at - self.wall_clock(), stored.lifetime)
         d = _policy.deadlines(remaining, self.clock(), w, early)
         self.snap = _Snapshot(stored.token, stored, d.fresh_until, d)
 
@@ -270,6 +272,13 @@ class ManagerCore:
                 f"; the last refresh failed ({type(err).__name__}: {err}); "
                 f"next attempt in {wait:.0f} s"
             )
+            if isinstance(err, StoreError) and self.issuer.counted:
+                msg += (
+                    f". {self.issuer.kind} tokens are not issued while their store is "
+                    f"unavailable: each holds one of LINE's {LINE_CAP} slots per channel, and "
+                    "one issued without the store's ledger could never be revoked by this "
+                    "group. Bring the store back (the manager recovers by itself)"
+                )
         exc = TokenUnavailableError(msg)
         exc.__cause__ = err
         return exc
@@ -433,6 +442,16 @@ class ManagerCore:
         old = record.current if record is not None else None
         old_token = old.token if old is not None and old.token != bad else None
         ledger = self._live_ledger(record)
+        mine = snap.stored if snap is not None else None
+        if (
+            record is None
+            and self.issuer.counted
+            and mine is not None
+            and mine.expires_at > self.wall_clock()
+        ):
+            # The store lost its record (a Redis restarted without persistence, a deleted
+            # file) while we hold a token: it is still ours and still counted by LINE.
+            ledger.append(mine)
         if self.issuer.counted:
             yield from self._make_room(ledger, old_token)
         call = self.issuer.issue_call()
@@ -559,8 +578,27 @@ class TokenManager:
     ``max_active`` (2) of its live tokens, because before issuing past that it
     revokes its oldest superseded one; the only way past the bound is a process
     killed after LINE issued a token but before it was stored (at most one per
-    crash, expiring after ``token_exp``). Stateless tokens use a
-    :class:`~line_token.stores.MemoryStore` (uncounted, 15 minutes).
+    crash, expiring after ``token_exp``, and one per issue request whose answer
+    was lost after LINE acted: a timeout or dropped connection). Stateless
+    tokens use a :class:`~line_token.stores.MemoryStore` (uncounted, 15 minutes).
+
+    A store that cannot be reached (Redis down, a SQLite file on a full or
+    read-only disk) raises :class:`~line_token.stores.StoreError` inside the
+    manager, never to ``token()`` callers while a usable token is held: the
+    manager keeps serving it and retries after its backoff, re-reading the store
+    once a second near expiry. With no usable token, a stateless manager issues
+    without the store; a v2.1 or short-lived manager raises
+    :class:`TokenUnavailableError` (the ``StoreError`` chained, the message
+    saying what to fix) instead of issuing tokens it could not record, because
+    each holds one of the channel's 30 slots and a fleet issuing blind could
+    exhaust them. It recovers by itself when the store answers again. If the
+    store comes back empty, the token the manager holds is put back in its
+    ledger (still revoked when superseded).
+
+    Time: decisions (fresh, refresh, wait, never serve) follow the monotonic
+    ``clock``; a wall-clock jump does not move them. The wall clock only dates
+    what is shared through stores (expiries); a token adopted from a store is
+    never believed to have more life left than it was issued with.
 
     Args:
         issuer: how tokens are obtained (:class:`V21Issuer`, :class:`StatelessIssuer`,
@@ -744,6 +782,8 @@ class TokenManager:
             return self._client._run(op.call)
         try:
             return self._store_op(op, leases)
+        except StoreError:
+            raise
         except Exception as exc:
             raise StoreError(f"{type(exc).__name__}: {exc}") from exc
 
