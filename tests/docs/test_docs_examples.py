@@ -23,6 +23,7 @@ the managers' default SQLite store lands in the temp dir).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -103,6 +104,45 @@ def parse_blocks(text: str, page: str) -> list[Block]:
             )
         )
     return blocks
+
+
+def plan(block: Block) -> str:
+    """How the test treats ``block``: python, shell, pytest or skip; ValueError if unmarked."""
+    if block.indented:
+        raise ValueError(f"{block.where}: indented fence; write code blocks at column 0")
+    if block.mark is not None:
+        what, _, arg = block.mark.partition(":")
+        if what == "not-run" and arg.strip():
+            return "skip"
+        if what == "not-run":
+            raise ValueError(f"{block.where}: <!-- not-run: REASON --> needs a reason")
+        if arg.strip() == "pytest" and block.lang in PYTHON:
+            return "pytest"
+        raise ValueError(f"{block.where}: unknown marker {block.mark!r} on a {block.lang!r} block")
+    if block.lang in PYTHON:
+        return "python"
+    if block.lang in SHELL:
+        return "shell"
+    if block.lang in OUTPUT:
+        return "skip"  # an output sample or a diagram
+    raise ValueError(
+        f"{block.where}: a {block.lang or 'plain'!r} block is neither run nor marked; "
+        "use python/bash, text/console for output, or <!-- not-run: reason --> above it"
+    )
+
+
+def test_plan_refuses_unmarked_and_badly_marked_blocks() -> None:
+    """A block the test would not run must say so; otherwise the page fails."""
+    blocks = parse_blocks(
+        "```yaml\na: 1\n```\n\n```\nplain\n```\n\n<!-- not-run:  -->\n```bash\nx\n```\n"
+        "<!-- run: pytest -->\n```bash\nx\n```\n<!-- not-run: config -->\n```yaml\na: 1\n```\n"
+        "```console\n$ line-token demo\n```\n",
+        "p.md",
+    )
+    for block in blocks[:4]:
+        with pytest.raises(ValueError, match=r"docs/p\.md:\d+"):
+            plan(block)
+    assert [plan(b) for b in blocks[4:]] == ["skip", "skip"]
 
 
 def guide_pages() -> list[str]:
@@ -306,24 +346,15 @@ def test_page_examples_run(page: str, setup: Setup, monkeypatch: pytest.MonkeyPa
         if name.startswith(("LINE_", "REDIS_", "XDG_")):
             monkeypatch.setenv(name, value)
     monkeypatch.chdir(setup.cwd)
+    root = logging.getLogger()  # a page may call logging.basicConfig(); undo it after
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
     namespace: dict[str, object] = {"__name__": "__main__"}
-    for n, block in enumerate(blocks):
-        assert not block.indented, f"{block.where}: indented fence; the docs test cannot see it"
-        if block.mark is not None and block.mark.startswith("not-run:"):
-            assert block.mark.split(":", 1)[1].strip(), f"{block.where}: not-run needs a reason"
-        elif block.mark == "run: pytest":
-            assert block.lang in PYTHON, f"{block.where}: run: pytest on a {block.lang!r} block"
-            _run_pytest(block, setup, n)
-        elif block.mark is not None:
-            pytest.fail(f"{block.where}: unknown marker {block.mark!r}")
-        elif block.lang in PYTHON:
+    plans = [(block, plan(block)) for block in blocks]  # reject a bad page before running it
+    for n, (block, how) in enumerate(plans):
+        if how == "python":
             _run_python(block, namespace)
-        elif block.lang in SHELL:
+        elif how == "shell":
             _run_shell(block, setup)
-        elif block.lang in OUTPUT:
-            pass  # an output sample or a diagram
-        else:
-            pytest.fail(
-                f"{block.where}: a {block.lang or 'plain'!r} block is neither run nor marked; "
-                "use python/bash, text/console for output, or <!-- not-run: reason -->"
-            )
+        elif how == "pytest":
+            _run_pytest(block, setup, n)
