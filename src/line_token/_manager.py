@@ -452,6 +452,8 @@ class ManagerCore:
             # The store lost its record (a Redis restarted without persistence, a deleted
             # file) while we hold a token: it is still ours and still counted by LINE.
             ledger.append(mine)
+            if mine.token != bad:
+                old_token = mine.token  # the current one: kept now, revoked by rotate()
         if self.issuer.counted:
             yield from self._make_room(ledger, old_token)
         call = self.issuer.issue_call()
