@@ -197,3 +197,38 @@ def redis_server(workdir: Path, *, persist: bool) -> Iterator[RedisServer]:
         if server.proc is not None:
             server.resume()
         server.stop()
+
+
+# --- worker processes (started with the 'spawn' method) --------------------------------
+
+
+def sqlite_worker(
+    base_url: str,
+    channel_id: str,
+    secret: str,
+    path: str,
+    busy_timeout: float,
+    lock_timeout: float,
+    ready: Any,
+    queue: Any,
+) -> None:
+    """A cold stateless manager on the SQLite file at ``path``: signal ``ready``, then report
+    its token (or the error) on ``queue``."""
+    from line_token._issuers import StatelessIssuer
+    from line_token._manager import TokenManager
+    from line_token.stores import SQLiteStore
+
+    store = SQLiteStore(path, busy_timeout=busy_timeout)
+    manager = TokenManager(
+        StatelessIssuer(channel_id, secret),
+        store=store,
+        base_url=base_url,
+        lock_timeout=lock_timeout,
+    )
+    ready.set()
+    try:
+        queue.put(manager.token())
+    except Exception as exc:
+        queue.put(f"error: {type(exc).__name__}: {exc}")
+    finally:
+        manager.close()
