@@ -34,6 +34,7 @@ from ._manager import (
     _check_store,
     _release,
     logger,
+    monotonic_clock,
 )
 from ._models import mask_token
 from ._policy import Action, State
@@ -71,7 +72,7 @@ class AsyncTokenManager:
         safety_margin: float = _policy.SAFETY_MARGIN,
         max_active: int = 2,
         lock_timeout: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = monotonic_clock,
         wall_clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
     ) -> None:

@@ -14,6 +14,7 @@ with ``await``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -56,6 +57,18 @@ T = TypeVar("T")
 logger = logging.getLogger("line_token")
 
 LINE_CAP = 30
+
+monotonic_clock: Callable[[], float] = (
+    functools.partial(time.clock_gettime, time.CLOCK_BOOTTIME)
+    if hasattr(time, "CLOCK_BOOTTIME")
+    else time.monotonic
+)
+"""The managers' default decision clock: monotonic, and counting time the host was asleep.
+
+On Linux ``time.monotonic`` (``CLOCK_MONOTONIC``) stops while the machine is suspended, so a
+laptop or VM resumed after a day would believe the token it held is as fresh as when it went
+to sleep; ``CLOCK_BOOTTIME`` is just as immune to wall-clock jumps and keeps counting.
+"""
 
 
 # --- I/O steps the refresh flow asks its driver to perform ------------------------------
@@ -637,7 +650,7 @@ class TokenManager:
         safety_margin: float = _policy.SAFETY_MARGIN,
         max_active: int = 2,
         lock_timeout: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = monotonic_clock,
         wall_clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
     ) -> None:
