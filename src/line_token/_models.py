@@ -15,7 +15,8 @@ def mask_token(token: str) -> str:
         >>> mask_token("abc")
         'sha256:ba7816bf'
     """
-    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()[:8]
+    # surrogatepass: a str from undecodable bytes (an odd variable) still gets its label
+    return "sha256:" + hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,10 @@ from ._output import Output, format_expiry, iso_utc
 
 __all__ = ["assertion", "jwk", "keygen", "write_private_key"]
 
+MAX_KEYGEN_BITS = 8192
+"""Larger keys take minutes to hours to make (a typo like 99999999 would hang), and LINE's
+signatures gain nothing from them."""
+
 CONSOLE_PATH = "your channel > Basic settings > Assertion Signing Key > Register a public key"
 
 
@@ -57,10 +61,10 @@ def _write_public(path: Path, data: bytes, *, force: bool) -> None:
 )
 @click.option(
     "--bits",
-    type=click.IntRange(min=MIN_KEY_BITS),
+    type=click.IntRange(min=MIN_KEY_BITS, max=MAX_KEYGEN_BITS),
     default=MIN_KEY_BITS,
     show_default=True,
-    help="RSA modulus size; LINE needs at least 2048.",
+    help=f"RSA modulus size; LINE needs at least 2048 (at most {MAX_KEYGEN_BITS} here).",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing key files.")
 @json_option

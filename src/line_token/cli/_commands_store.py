@@ -109,6 +109,11 @@ def open_store(
         raise CliError(f"--store {spec.shown}: {exc}", EXIT_USAGE) from None
 
 
+def _shown_path(path: Path) -> str:
+    text = str(path)
+    return repr(text if len(text) <= 200 else text[:200] + "...")
+
+
 @contextmanager
 def _sqlite(
     spec: StoreSpec, encryption_key: str | None, must_exist: bool
@@ -116,21 +121,31 @@ def _sqlite(
     from ..stores import SQLiteStore
 
     path = Path(spec.location).expanduser()
-    if must_exist and not path.is_file():
+    try:
+        exists = path.is_file()
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise CliError(
+            f"--store {_shown_path(path)}: {exc.strerror or exc}; pass a usable path",
+            EXIT_USAGE,
+        ) from None
+    if must_exist and not exists:
         raise CliError(
             f"no token store at {str(path)!r}: pass --store (or set {ENV_STORE}) to the "
             "sqlite:///path or redis:// URL your TokenManager uses",
             EXIT_USAGE,
         )
     keys: list[StoreKey] = []
-    if path.is_file():
+    if exists:
         try:
             with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
                 rows = conn.execute("SELECT key FROM tokens ORDER BY key").fetchall()
         except sqlite3.Error as exc:
             raise CliError(f"{str(path)!r} is not a line-token store ({exc})", EXIT_USAGE) from None
         keys = [k for k in (_parse_key(str(r[0])) for r in rows) if k is not None]
-    store = SQLiteStore(path, encryption_key=encryption_key)
+    try:
+        store = SQLiteStore(path, encryption_key=encryption_key)
+    except (OSError, sqlite3.Error) as exc:
+        raise CliError(f"--store {_shown_path(path)}: cannot open it ({exc})", EXIT_USAGE) from None
     try:
         yield store, keys
     finally:

@@ -62,7 +62,8 @@ class CliError(click.ClickException):
     def show(self, file: IO[Any] | None = None) -> None:
         """Write the one-line message to stderr."""
         stream = file if file is not None else sys.stderr
-        click.echo(f"line-token: error: {self.format_message()}", file=stream)
+        message = self.format_message().encode("utf-8", "backslashreplace").decode("utf-8")
+        click.echo(f"line-token: error: {message}", file=stream)
 
 
 def from_library_error(

@@ -23,6 +23,7 @@ __all__ = [
     "format_expiry",
     "human_duration",
     "mask_secret",
+    "printable",
     "utc_text",
 ]
 
@@ -95,6 +96,19 @@ def format_expiry(expires_at: float, now: float) -> str:
     return f"expires in {human_duration(left)} ({when})"
 
 
+def printable(text: str) -> str:
+    r"""``text`` as it can be written to any UTF-8 stream.
+
+    A variable holding bytes that are not UTF-8 reaches Python as lone surrogates, which
+    no stream can encode; they are shown as ``\udcxx`` escapes instead of crashing.
+
+    Example:
+        >>> printable("ok\udcff")
+        'ok\\udcff'
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def mask_secret(value: str) -> str:
     """How a secret is shown: its length and a short hash, never its characters.
 
@@ -126,7 +140,7 @@ class Output:
 
     def raw(self, text: str) -> None:
         """Print ``text`` verbatim on stdout (tokens, JWTs, JWKs: never wrapped or styled)."""
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(printable(text) + "\n")
         sys.stdout.flush()
 
     def json(self, document: Mapping[str, Any] | list[Any]) -> None:
@@ -136,7 +150,7 @@ class Output:
     def line(self, text: str = "", style: str | None = None) -> None:
         """Print a human line (suppressed in JSON and quiet modes)."""
         if self.human:
-            self._out.print(Text(text, style=style or ""))
+            self._out.print(Text(printable(text), style=style or ""))
 
     def title(self, text: str) -> None:
         """Print a bold heading line."""
@@ -146,7 +160,7 @@ class Output:
         """Print an aligned ``name  value`` line."""
         if self.human:
             label = Text(f"  {name:<{width}} ", style="dim")
-            self._out.print(label + Text(value))
+            self._out.print(label + Text(printable(value)))
 
     def check(self, status: str, text: str, fix: str | None = None) -> None:
         """Print one checklist line: ✓ ok, ✗ fail, - skipped; with its fix below a failure."""
@@ -157,15 +171,15 @@ class Output:
             "fail": (FAIL, "bold red"),
             "skip": (SKIP, "yellow"),
         }[status]
-        self._out.print(Text(f"{mark} ", style=style) + Text(text))
+        self._out.print(Text(f"{mark} ", style=style) + Text(printable(text)))
         if fix:
-            self._out.print(Text(f"    fix: {fix}", style="cyan"))
+            self._out.print(Text(printable(f"    fix: {fix}"), style="cyan"))
 
     def note(self, text: str) -> None:
         """A dim remark on stderr (so it never pollutes captured stdout)."""
         if not self.quiet and not self.json_mode:
-            self._err.print(Text(text, style="dim"))
+            self._err.print(Text(printable(text), style="dim"))
 
     def error(self, text: str) -> None:
         """The one ``line-token: error: ...`` line on stderr."""
-        self._err.print(Text("line-token: error: ", style="bold red") + Text(text))
+        self._err.print(Text("line-token: error: ", style="bold red") + Text(printable(text)))
