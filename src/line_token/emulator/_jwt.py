@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -70,8 +71,10 @@ def _number(value: object) -> float | None:
     """A JSON number, or a string of digits (LINE's own docs show string claims)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
+    if isinstance(value, int):  # 10**400 has no float; no time or lifetime is near 10**18
+        return float(value) if abs(value) < 10**18 else None
+    if isinstance(value, float):  # JSON from Python may hold NaN and Infinity
+        return value if math.isfinite(value) else None
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 20:
         return float(int(value))
     return None
