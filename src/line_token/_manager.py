@@ -627,7 +627,8 @@ class TokenManager:
         safety_margin: a token with this many seconds left is never served (30).
         max_active: live counted tokens a group may hold (>= 2).
         lock_timeout: longest wait for another refresher's store lock, in seconds.
-        clock: monotonic clock for decisions.
+        clock: monotonic clock for decisions (default: ``CLOCK_BOOTTIME`` where there is
+            one, which also counts time the host was suspended).
         wall_clock: UNIX time for expiries.
         rng: ``[0, 1)`` random source for jitter.
 
