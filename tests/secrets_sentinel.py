@@ -90,6 +90,9 @@ class SecretBook:
         """Remember an RSA private key in every text form a leak could take."""
         from cryptography.hazmat.primitives import serialization
 
+        numbers = key.private_numbers()
+        modulus = numbers.public_numbers.n
+        public = modulus.to_bytes((modulus.bit_length() + 7) // 8, "big")
         for fmt in (
             serialization.PrivateFormat.PKCS8,
             serialization.PrivateFormat.TraditionalOpenSSL,
@@ -98,8 +101,10 @@ class SecretBook:
                 serialization.Encoding.PEM, fmt, serialization.NoEncryption()
             ).decode("ascii")
             for line in pem.splitlines()[1:-1]:
-                self.add(line, "private key PEM")
-        numbers = key.private_numbers()
+                # A line encoding only bytes of the modulus is public: the public key and its
+                # JWK legitimately show them.
+                if base64.b64decode(line) not in public:
+                    self.add(line, "private key PEM")
         for member in (numbers.d, numbers.p, numbers.q, numbers.dmp1, numbers.dmq1, numbers.iqmp):
             self.add(_b64url(member), "private key JWK member")
 

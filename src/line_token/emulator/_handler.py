@@ -37,7 +37,7 @@ class Response:
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
+    body: bytes = field(default=b"", repr=False)  # holds the tokens it issues
     delay: float = 0.0
     drop: bool = False
 
