@@ -52,6 +52,11 @@ class Emulator:
     def __init__(
         self, *, clock: Callable[[], float] | None = None, seed: int | None = None
     ) -> None:
+        from .._http import install_log_redaction
+
+        # Tests talk to the emulator with their own httpx clients, and httpx logs each URL
+        # at INFO: mask the tokens and assertions that LINE's GET endpoints carry in it.
+        install_log_redaction()
         self._seed = seed
         self._lock = threading.RLock()
         self.clock: Callable[[], float] = clock if clock is not None else VirtualClock()
