@@ -41,6 +41,17 @@ def write_private_key(path: Path, data: bytes, *, force: bool) -> None:
         os.close(fd)
 
 
+def _make_private_dir(path: Path) -> None:
+    """Create ``path`` and any missing parent 0700 (an existing directory is left as it is).
+
+    ``Path.mkdir(parents=True)`` gives parents the default mode, which under a permissive
+    umask lets other users replace the directory that will hold the private key.
+    """
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+
+
 def _write_public(path: Path, data: bytes, *, force: bool) -> None:
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
     fd = os.open(path, flags, 0o644)
@@ -98,7 +109,7 @@ def keygen(out_dir: Path, bits: int, force: bool, json_mode: bool) -> None:
     pair = generate_key_pair(bits)
     jwk_text = json.dumps(pair.public_jwk, indent=2) + "\n"
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        _make_private_dir(out_dir)
         write_private_key(paths["private"], pair.private_pem, force=force)
         _write_public(paths["public"], pair.public_pem, force=force)
         _write_public(paths["jwk"], jwk_text.encode(), force=force)
