@@ -58,6 +58,11 @@ def start_holder_and_waiters(
             break
         time.sleep(0.01)
     assert write_locked(path)
+    for _ in range(6000):  # and until its issue request has reached LINE
+        if emu.count(STATELESS_ISSUE):
+            break
+        time.sleep(0.01)
+    assert emu.count(STATELESS_ISSUE) == 1
     waiters = [spawn() for _ in range(WAITERS)]
     for _, ready in waiters:
         assert ready.wait(timeout=60)
