@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import random
 import statistics
 import threading
@@ -26,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 import pytest
 from soak_helpers import CHANNEL_ID, CHANNEL_SECRET, Console, emulator_process
 
@@ -223,6 +223,15 @@ async def task_call(m: AsyncTokenManager, client: AsyncClient, tally: Tally) -> 
             tally.failed("await bot info", exc)
 
 
+def rss_bytes() -> int:
+    """This process's resident memory (Linux ``/proc``; 0 where there is none)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
 def live_bytes(snapshot: tracemalloc.Snapshot) -> int:
     """Bytes held by blocks allocated since tracing began, leaving out single blocks of 256 KiB
     or more: those are the interpreter's own tables growing once (the interned-strings dict
@@ -336,7 +345,6 @@ def soak(
     expiry: dict[str, float] = {}
     tracemalloc_samples: list[int] = []
     rss_samples: list[int] = []
-    process = psutil.Process()
     steps = rotations = rotate_errors = injected = 0
     snapshots: list[tracemalloc.Snapshot] = []
     last_fault: dict[str, int] = {}
@@ -345,7 +353,7 @@ def soak(
         gc.collect()
         snapshot = tracemalloc.take_snapshot()
         tracemalloc_samples.append(live_bytes(snapshot))
-        rss_samples.append(process.memory_info().rss)
+        rss_samples.append(rss_bytes())
         if len(tracemalloc_samples) == 5:
             snapshots.append(snapshot)
 
@@ -374,8 +382,8 @@ def soak(
                 last_fault[path] = steps
                 injected += 1
             if steps % 10 == 0:  # about once a real second
-                for t in console.tokens():
-                    expiry[t["access_token"]] = t["expires_at"]
+                for entry in console.tokens():
+                    expiry[entry["access_token"]] = entry["expires_at"]
                 # Measured with the gate closed: no call in flight, so only what stays counts.
                 gate.advance(sample)
     finally:
@@ -396,8 +404,8 @@ def soak(
     assert not any(t.is_alive() for t in threads)
     assert not loop_thread.is_alive()
 
-    for t in console.tokens():
-        expiry[t["access_token"]] = t["expires_at"]
+    for entry in console.tokens():
+        expiry[entry["access_token"]] = entry["expires_at"]
     faults = sum(1 for r in console.requests() if r["fault"] is not None)
     expired = sum(
         1
