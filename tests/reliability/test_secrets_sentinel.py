@@ -95,3 +95,24 @@ def test_the_sentinel_is_on_for_the_whole_run(figures: Any) -> None:
     assert SENTINEL.records > 0
     assert not SENTINEL.take_leaks()
     figures.add(records=SENTINEL.records, secrets_known=SENTINEL.book.count, failures=0)
+
+
+async def test_request_lines_of_both_clients_are_masked(
+    line_emulator: LineEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpx logs each URL at INFO: the GET endpoints' tokens and assertions show as ***."""
+    caplog.set_level(logging.DEBUG)
+    signer = line_emulator.signer
+    with lt.Client(base_url=line_emulator.base_url) as client:
+        token = client.issue_v21_token(signer.sign(token_exp=600)).access_token
+        client.verify_v21_token(token)
+        client.get_v21_key_ids(signer.sign())
+    async with lt.AsyncClient(base_url=line_emulator.base_url) as aclient:
+        await aclient.verify_v21_token(token)
+        await aclient.get_v21_key_ids(signer.sign())
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    masked = [
+        line for line in lines if "access_token=***" in line or "client_assertion=***" in line
+    ]
+    assert len(masked) == 4, lines
+    assert not [leak for line in lines for leak in find_leaks(line, SENTINEL.book)]
