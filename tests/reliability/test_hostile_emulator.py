@@ -271,10 +271,14 @@ def requests(draw: st.DrawFn, rig: _Rig) -> tuple[str, str, str, dict[str, str],
     "header and body, with or without real credentials — are answered 2xx/4xx with LINE's "
     "error bodies and a request id, never a 5xx."
 )
-def test_arbitrary_http_requests(rig: _Rig, figures: Any) -> None:
+@pytest.mark.parametrize(
+    "examples",
+    [pytest.param(500, id="quick"), pytest.param(2500, id="long", marks=pytest.mark.slow)],
+)
+def test_arbitrary_http_requests(rig: _Rig, examples: int, figures: Any) -> None:
     answers = _Answers()
 
-    @settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
         method, path, query, headers, body = data.draw(requests(rig))

@@ -158,11 +158,15 @@ class _Tally:
     "Any response LINE (or anything posing as LINE) could send — any status, headers or body, "
     "including deep or huge JSON — is parsed into a result or one of line-token's typed errors."
 )
-def test_response_parsers_raise_only_typed_errors(figures: Any) -> None:
+@pytest.mark.parametrize(
+    "examples",
+    [pytest.param(600, id="quick"), pytest.param(4000, id="long", marks=pytest.mark.slow)],
+)
+def test_response_parsers_raise_only_typed_errors(examples: int, figures: Any) -> None:
     """Every endpoint's parser, fed arbitrary responses, returns or raises a LineTokenError."""
     tally = _Tally()
 
-    @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(name=st.sampled_from(sorted(CALLS)), status=statuses, hdrs=headers, body=bodies)
     def run(name: str, status: int, hdrs: dict[str, str], body: bytes) -> None:
         what, error = outcome(lambda: _parse(name, status, hdrs, body))
@@ -364,8 +368,12 @@ passwords = st.one_of(
     "Any key input — arbitrary text or bytes, corrupted or truncated PEM, malformed, "
     "degenerate or deeply nested JWK, any password — loads or raises InvalidInputError."
 )
+@pytest.mark.parametrize(
+    "examples",
+    [pytest.param(500, id="quick"), pytest.param(3000, id="long", marks=pytest.mark.slow)],
+)
 def test_key_loaders_raise_only_typed_errors(
-    real_key_material: dict[str, Any], tmp_path: Path, figures: Any
+    real_key_material: dict[str, Any], tmp_path: Path, examples: int, figures: Any
 ) -> None:
     """load_private_key, public_jwk and jwk_thumbprint on hostile input."""
     (tmp_path / "dir").mkdir()
@@ -380,7 +388,7 @@ def test_key_loaders_raise_only_typed_errors(
         ),
     }
 
-    @settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
     @given(
         loader=st.sampled_from(sorted(loaders)),
         source=key_sources(real_key_material),

@@ -179,7 +179,11 @@ def _with_real_values(case: Any, values: dict[str, str]) -> bool:
     "(schema-valid and invalid, with and without real credentials) matches LINE's documented "
     "schemas, statuses and error bodies, and none is a 5xx."
 )
-def test_emulator_conforms_to_lines_openapi(figures: Any) -> None:
+@pytest.mark.parametrize(
+    ("positive", "negative"),
+    [pytest.param(60, 30, id="quick"), pytest.param(250, 120, id="long", marks=pytest.mark.slow)],
+)
+def test_emulator_conforms_to_lines_openapi(positive: int, negative: int, figures: Any) -> None:
     schema = schemathesis.openapi.from_path(str(SPEC))
     rig = _Channel()
     statuses: Counter[int] = Counter()
@@ -216,8 +220,8 @@ def test_emulator_conforms_to_lines_openapi(figures: Any) -> None:
         return run
 
     for operation in operations:
-        prober(operation, GenerationMode.POSITIVE, 60)()
-        prober(operation, GenerationMode.NEGATIVE, 30)()
+        prober(operation, GenerationMode.POSITIVE, positive)()
+        prober(operation, GenerationMode.NEGATIVE, negative)()
 
     calls = sum(statuses.values())
     figures.add(calls=calls, failures=len(failures), operations=len(operations))
