@@ -426,3 +426,48 @@ def test_a_password_that_cannot_be_encoded_is_invalid_input(key_pair: lt.KeyPair
         lt.load_private_key(key_pair.private_pem, password="\ud800")
     with pytest.raises(lt.InvalidInputError):
         lt.load_private_key("-----BEGIN PRIVATE KEY-----\n\ud800\n-----END PRIVATE KEY-----\n")
+
+
+@pytest.mark.guarantee(
+    "Signing an assertion with any channel id, kid, token_exp or lifetime — wrong types, "
+    "out of range, odd text — makes a JWT or raises InvalidInputError."
+)
+def test_assertion_inputs_raise_only_typed_errors(key_pair: lt.KeyPair, figures: Any) -> None:
+    """AssertionSigner, .sign() and sign_assertion() on hostile arguments."""
+    tally = _Tally()
+    key = lt.load_private_key(key_pair.private_pem)
+    anything = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=20),
+        st.sampled_from(["1234567890", "\udcff", "٣٣٣", "1" * 30, 1234567890, 0, -1, 10**400]),
+        st.binary(max_size=5),
+    )
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        channel_id=anything,
+        kid=anything,
+        token_exp=st.one_of(st.none(), anything),
+        lifetime=anything,
+        one_shot=st.booleans(),
+    )
+    def run(channel_id: Any, kid: Any, token_exp: Any, lifetime: Any, one_shot: bool) -> None:
+        def sign() -> object:
+            if one_shot:
+                return lt.sign_assertion(channel_id, kid, key, token_exp=token_exp)
+            signer = lt.AssertionSigner(channel_id, kid, key)
+            return signer.sign(token_exp=token_exp, lifetime=lifetime)
+
+        what, error = outcome(sign)
+        if what == "typed":
+            assert isinstance(error, lt.InvalidInputError), error
+        tally.record(what, error, f"{channel_id!r} {kid!r} {token_exp!r} {lifetime!r}")
+        assert what != "bug", tally.bugs[-1]
+
+    run()
+    figures.add(examples=tally.examples, failures=tally.outcomes["bug"])
+    figures.add(typed_errors=tally.outcomes["typed"], results=tally.outcomes["ok"])
+    assert tally.outcomes["typed"] > 0
