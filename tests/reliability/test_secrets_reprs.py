@@ -183,6 +183,28 @@ def _instances(s: _Secrets) -> Iterator[tuple[str, object]]:
         server.stop()
     yield "Request", _sansio.issue_short_lived_token(emu.channel_id, emu.channel_secret).request
     yield "LineEmulator", emu
+    # The command line's own carriers of secrets (not public, but printed in --debug).
+    from line_token.cli._commands_emulator import SeededChannel
+    from line_token.cli._commands_store import parse_store_url
+    from line_token.cli._config import Settings
+
+    yield (
+        "cli Settings",
+        Settings(
+            channel_id=emu.channel_id,
+            channel_secret=emu.channel_secret,
+            kid=emu.kid,
+            key=emu.private_key_pem.decode(),
+            key_password=s.password,
+        ),
+    )
+    yield (
+        "cli SeededChannel",
+        SeededChannel(
+            emu.base_url, emu.channel_id, emu.channel_secret, emu.kid, emu.private_key_path, {}
+        ),
+    )
+    yield "cli StoreSpec", parse_store_url(f"redis://:{s.password.replace(' ', '-')}@h:1/0")
     client.close()
     sqlite.close()
 

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +81,7 @@ class SeededChannel:
 
     base_url: str
     channel_id: str
-    channel_secret: str
+    channel_secret: str = field(repr=False)
     kid: str
     key_path: Path
     public_jwk: dict[str, str]

@@ -40,6 +40,10 @@ class StoreSpec:
     scheme: str
     location: str
 
+    def __repr__(self) -> str:  # a Redis URL may hold a password
+        shown = self.location if self.scheme == "sqlite" else self.shown
+        return f"StoreSpec(scheme={self.scheme!r}, location={shown!r})"
+
     @property
     def shown(self) -> str:
         """The store as shown to the user (a Redis password hidden)."""
@@ -69,6 +73,15 @@ def parse_store_url(value: str | None) -> StoreSpec:
         return StoreSpec("sqlite", str(default_cache_path()))
     value = value.strip()
     if value.startswith(("redis://", "rediss://", "unix://")):
+        try:
+            urlparse(value).port  # noqa: B018 - raises on a port out of range or a bad IPv6
+        except ValueError as exc:
+            shown = value.split("://", 1)[0] + "://..."  # the URL may hold a password
+            raise CliError(
+                f"--store / {ENV_STORE}: {shown} is not a usable Redis URL ({exc}); use "
+                "redis://[:password@]host:6379/0",
+                EXIT_USAGE,
+            ) from None
         return StoreSpec("redis", value)
     if value.startswith("sqlite:"):
         rest = value[len("sqlite:") :]
