@@ -12,6 +12,7 @@ and the assertion ``line-token assertion`` was asked to print. Values given to t
 from __future__ import annotations
 
 import json
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from secrets_sentinel import SENTINEL, find_leaks
 
 WRONG_SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 PASSWORD = "pässwörd-1234-never-shown"
+REDIS_PASSWORD = "redis-pw-4f3a9c2b71e0"
 
 
 def _env(emu: LineEmulator, tmp_path: Path) -> dict[str, str | None]:
@@ -109,6 +111,8 @@ def test_command_outputs(line_emulator: LineEmulator, tmp_path: Path, figures: A
         (["tokens", "list"], {}),
         (["tokens", "list", "--json"], {}),
         (["tokens", "prune"], {}),
+        (["tokens", "list"], {"LINE_TOKEN_STORE": f"redis://:{REDIS_PASSWORD}@127.0.0.1:1/0"}),
+        (["tokens", "prune", "--store", f"redis://u:{REDIS_PASSWORD}@127.0.0.1:99999/0"], {}),
         (["demo"], {}),
     ]
     leaks: list[str] = []
@@ -121,14 +125,18 @@ def test_command_outputs(line_emulator: LineEmulator, tmp_path: Path, figures: A
             calls += 1
             minted = {t.value for t in emu.emulator.tokens()} - before
             output = result.stdout + "\n" + result.stderr
+            if result.exc_info is not None and not isinstance(result.exception, SystemExit):
+                # --debug lets the error out: a terminal would show this traceback
+                output += "".join(traceback.format_exception(*result.exc_info))
             for allowed in _asked_for(args, result, minted):
                 output = output.replace(allowed, "<asked for>")
             found = find_leaks(output, SENTINEL.book)
-            found += [
-                name
-                for name, v in (("wrong secret", WRONG_SECRET), ("password", PASSWORD))
-                if v in output
-            ]
+            given = (
+                ("wrong secret", WRONG_SECRET),
+                ("password", PASSWORD),
+                ("Redis password", REDIS_PASSWORD),
+            )
+            found += [name for name, value in given if value in output]
             if "verify" in args:  # the token to verify was given, not asked to be printed
                 found += ["the verified token"] * (args[1] in output)
             if found:
