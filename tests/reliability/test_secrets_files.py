@@ -183,12 +183,6 @@ def test_files_holding_secrets_are_private(
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SQLiteStore._create (src/line_token/stores/_sqlite.py) makes missing ancestors "
-    "with Path.mkdir(parents=True), whose parents get the default mode: 0777 under umask "
-    "000, so another user could swap the store's directory; create each with 0o700",
-)
 def test_missing_ancestors_of_a_store_are_not_left_open(tmp_path: Path) -> None:
     """Under umask 000, directories a store creates above its own are not writable by others."""
     with umask(0o000):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from workers import get_token
+from workers import get_token, open_store
 
 from conftest_manager import STATELESS_ISSUE, V21_ISSUE, Rig
 from line_token.emulator.pytest_plugin import LineEmulator
@@ -237,3 +237,34 @@ def test_plain_store_file_holds_no_secret_key_or_assertion(rig: Rig, tmp_path: P
     assert b"client_assertion" not in raw
     assert rig.emu.signer.sign()[:40].encode() not in raw  # the assertion header+claims prefix
     assert mode(path) == 0o600
+
+
+def test_a_file_that_is_not_a_store_is_a_store_error(tmp_path: Path) -> None:
+    """Pointing the store at some other file fails at once, naming it and what to do."""
+    from line_token.stores import StoreError
+
+    other = tmp_path / "notes.txt"
+    other.write_bytes(b"not a database, just some text " * 100)
+    with pytest.raises(StoreError, match=r"notes\.txt.*cannot be used.*another path"):
+        SQLiteStore(other)
+
+
+ROUNDS = 8
+
+
+def test_processes_creating_one_new_store_at_once_all_succeed(tmp_path: Path) -> None:
+    """Eight processes opening a store that does not exist yet, at the same instant, all get
+    it: switching a new file to WAL fails with 'database is locked' for all but one unless
+    retried (it did, in about half of such rounds)."""
+    ctx = multiprocessing.get_context("forkserver")
+    outcomes: list[str] = []
+    for round_ in range(ROUNDS):
+        path = str(tmp_path / f"round{round_}" / "tokens.db")
+        barrier, queue = ctx.Barrier(8), ctx.Queue()
+        procs = [ctx.Process(target=open_store, args=(path, barrier, queue)) for _ in range(8)]
+        for proc in procs:
+            proc.start()
+        outcomes += [queue.get(timeout=120) for _ in procs]
+        for proc in procs:
+            proc.join(timeout=60)
+    assert outcomes == ["ok"] * (8 * ROUNDS)

@@ -21,12 +21,18 @@ def get_token(
     base_url: str, channel_id: str, secret: str, spec: tuple[str, str], barrier: Any, queue: Any
 ) -> None:
     """Wait at the barrier, then ask a cold manager for a token; report it (or the error)."""
-    store = make_store(spec)
+    try:
+        store = make_store(spec)
+    except Exception as exc:  # report it, and free the others instead of leaving them waiting
+        queue.put(f"error: {type(exc).__name__}: {exc}")
+        if barrier is not None:
+            barrier.abort()
+        return
     manager = TokenManager(
         StatelessIssuer(channel_id, secret), store=store, base_url=base_url, lock_timeout=5.0
     )
     if barrier is not None:
-        barrier.wait()
+        barrier.wait(timeout=60)
     try:
         queue.put(manager.token())
     except Exception as exc:
@@ -34,3 +40,15 @@ def get_token(
     finally:
         manager.close()
         store.close()
+
+
+def open_store(path: str, barrier: Any, queue: Any) -> None:
+    """Wait at the barrier, then open (and so create) the SQLite store; report the outcome."""
+    from line_token.stores import SQLiteStore
+
+    try:
+        barrier.wait(timeout=60)
+        SQLiteStore(path).close()
+        queue.put("ok")
+    except Exception as exc:
+        queue.put(f"error: {type(exc).__name__}: {exc}")

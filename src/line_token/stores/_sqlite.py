@@ -15,6 +15,7 @@ from contextlib import closing
 from pathlib import Path
 
 from .._errors import InvalidInputError
+from ._base import StoreError
 from ._record import Codec, EncryptionKey, StoreKey, TokenRecord
 
 __all__ = ["SQLiteStore", "default_cache_path"]
@@ -111,10 +112,12 @@ class SQLiteStore:
         self._create()
 
     def _create(self) -> None:
-        parent = self.path.parent
-        if not parent.exists():
-            parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Each missing ancestor is made 0700 (Path.mkdir(parents=True) would give the
+        # ancestors the umask's mode, 0777 under umask 000, letting others swap them).
+        missing = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()]
         try:
+            for directory in reversed(missing):
+                directory.mkdir(mode=0o700, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise InvalidInputError(
@@ -122,9 +125,39 @@ class SQLiteStore:
             ) from exc
         os.close(fd)
         # SQLite gives the -wal and -shm files the database file's mode (0600).
-        with closing(self._connect(self._busy_timeout)) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(_SCHEMA)
+        try:
+            with closing(self._connect(self._busy_timeout)) as conn:
+                self._use_wal(conn)
+                conn.execute(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"the token store {str(self.path)!r} cannot be used: {exc}. If the file is "
+                "not a line-token store, pass another path; if it is, check that this "
+                "process may write it and its directory"
+            ) from exc
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch to WAL once; processes opening a new store at once retry the switch.
+
+        Changing the journal mode takes an exclusive lock, and SQLite does not wait on a
+        busy handler for it: a second process doing the same at that moment gets
+        ``database is locked`` at once, so we retry (with backoff) up to the busy timeout.
+        """
+        deadline = time.monotonic() + self._busy_timeout
+        delay = 0.002
+        while True:
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
     def _connect(self, timeout: float) -> sqlite3.Connection:
         conn = sqlite3.connect(
