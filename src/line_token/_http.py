@@ -35,7 +35,7 @@ class ClientConfig:
     def make(cls, base_url: str | None, timeout: float, max_retries: int) -> ClientConfig:
         """Validate the public constructor arguments."""
         url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-        if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
+        if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url) or _bad_url(url):
             raise InvalidInputError(
                 f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r} "
                 f"(from the argument or ${BASE_URL_ENV})"
@@ -47,6 +47,15 @@ class ClientConfig:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise InvalidInputError(f"max_retries must be a whole number >= 0; got {max_retries!r}")
         return cls(url.rstrip("/"), float(timeout), RetryPolicy(max_retries=max_retries))
+
+
+def _bad_url(url: str) -> bool:
+    """Whether httpx would refuse ``url`` (e.g. ``http://[::1``) at the first request."""
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return True
+    return False
 
 
 def to_httpx(
