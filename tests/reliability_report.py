@@ -141,33 +141,66 @@ def _figures_text(values: dict[str, int]) -> str:
     return ", ".join(f"{name} {values[name]:,}" for name in ordered)
 
 
+def _grouped(rows: list[_Row]) -> list[tuple[str, list[_Row]]]:
+    """Rows by guarantee, in the order the guarantees first appear (parametrized cases and
+    tests proving the same guarantee share one line)."""
+    groups: dict[str, list[_Row]] = {}
+    for row in rows:
+        groups.setdefault(row.guarantee, []).append(row)
+    return list(groups.items())
+
+
+def _proved_by(rows: list[_Row]) -> str:
+    tests: dict[str, int] = {}
+    for row in rows:
+        test = row.nodeid.split("[", 1)[0]
+        tests[test] = tests.get(test, 0) + 1
+    parts = []
+    for test, cases in tests.items():
+        path, _, name = test.partition("::")
+        parts.append(f"`{path}` `{name}`" + (f" ({cases} cases)" if cases > 1 else ""))
+    return "<br>".join(parts)
+
+
+def _result(rows: list[_Row]) -> str:
+    outcomes: Counter[str] = Counter(row.outcome for row in rows)
+    seconds = sum(row.seconds for row in rows)
+    text = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
+    return f"{text} ({seconds:.1f} s)"
+
+
 def render(rows: list[_Row], seconds: float) -> str:
-    """The page's Markdown: a totals line, then one row per guarantee."""
+    """The page's Markdown: a totals line, then one line per guarantee."""
     totals: Counter[str] = Counter()
     for row in rows:
         totals.update({name: value for name, value in row.figures.items() if name in TOTALS})
-    passed = sum(1 for row in rows if row.outcome == "passed")
+    groups = _grouped(rows)
+    held = sum(1 for _, group in groups if all(row.outcome == "passed" for row in group))
     lines = [
         "# Reliability",
         "",
-        "Each line is a guarantee line-token makes, the test that proves it, and what that test",
-        "measured in the last full run of the suite (`scripts/check`). This page is written by",
-        "the suite itself (`tests/reliability_report.py`); do not edit it by hand.",
+        "Each line is a guarantee line-token makes, the tests that prove it, and what those",
+        "tests measured in the last full run of the suite (`scripts/check`); the figures of",
+        "parametrized cases are added up. This page is written by the suite itself",
+        "(`tests/reliability_report.py`); do not edit it by hand.",
         "",
         f"**Last run:** {time.strftime('%Y-%m-%d', time.gmtime())}, Python "
         f"{platform.python_version()} on {platform.system()} {platform.machine()}; "
-        f"{passed} of {len(rows)} guarantees held; {seconds:.0f} s in all.",
+        f"{held} of {len(groups)} guarantees held ({len(rows)} tests); "
+        f"{seconds:.0f} s for the whole suite.",
         "",
         "**Totals:** " + (_figures_text(dict(totals)) or "no figures recorded") + ".",
         "",
         "| Guarantee | Proved by | Result | Figures of the last run |",
         "|---|---|---|---|",
     ]
-    for row in rows:
-        path, _, name = row.nodeid.partition("::")
+    for guarantee, group in groups:
+        figures: Counter[str] = Counter()
+        for row in group:
+            figures.update(row.figures)
         lines.append(
-            f"| {row.guarantee.replace('|', '/')} | `{path}` `{name}` | {row.outcome} "
-            f"({row.seconds:.1f} s) | {_figures_text(row.figures)} |"
+            f"| {guarantee.replace('|', '/')} | {_proved_by(group)} | {_result(group)} "
+            f"| {_figures_text(dict(figures))} |"
         )
     lines.append("")
     return "\n".join(lines)
