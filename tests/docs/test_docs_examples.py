@@ -281,6 +281,8 @@ def setup(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Setup]:
             LINE_CHANNEL_SECRET=channel.channel_secret,
             LINE_ASSERTION_KID=kid,
             LINE_ASSERTION_KEY=str(key_path),
+            # what a reader pastes from the Console (the emulator's Console issues it)
+            LINE_CHANNEL_ACCESS_TOKEN=emulator.issue_long_lived_token(channel.channel_id),
             XDG_CACHE_HOME=str(tmp_path / "cache"),
         )
         if "REDIS_URL" in (DOCS / request.node.callspec.params["page"]).read_text():
