@@ -126,9 +126,11 @@ def load_private_key(source: KeySource, password: str | bytes | None = None) -> 
         )
     data, origin = _read_source(source)
     if _looks_like_json(data):
-        jwk = _parse_json(data, origin)
-        return _check_size(_private_from_jwk(jwk, origin))
-    return _check_size(_private_from_pem(data, password, origin))
+        key = _private_from_jwk(_parse_json(data, origin), origin)
+    else:
+        key = _private_from_pem(data, password, origin)
+    # Keys are loaded without OpenSSL's slow validation; the self-test proves them instead.
+    return _self_test(_check_size(key), origin)
 
 
 def public_jwk(source: KeySource, password: str | bytes | None = None) -> dict[str, str]:
@@ -309,12 +311,11 @@ def _private_from_jwk(jwk: Mapping[str, Any], origin: str) -> RSAPrivateKey:
             p, q = rsa.rsa_recover_prime_factors(n, e, d)
             dp, dq, qi = rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q), rsa.rsa_crt_iqmp(p, q)
         numbers = rsa.RSAPrivateNumbers(p, q, d, dp, dq, qi, rsa.RSAPublicNumbers(e, n))
-        key = numbers.private_key(unsafe_skip_rsa_key_validation=True)
+        return numbers.private_key(unsafe_skip_rsa_key_validation=True)
     except (ValueError, TypeError, OverflowError):
         raise InvalidInputError(
             f"{origin}: the JWK's RSA numbers do not form a valid key"
         ) from None
-    return _self_test(key, origin)
 
 
 def _public_from_jwk(jwk: Mapping[str, Any], origin: str) -> RSAPublicKey:
@@ -371,7 +372,7 @@ def _private_from_pem(data: bytes, password: str | bytes | None, origin: str) ->
             f"{origin}: found a {_kind(key)} key; LINE requires RSA of at least "
             f"{MIN_KEY_BITS} bits. {_FIX}"
         )
-    return _self_test(key, origin)
+    return key
 
 
 def _self_test(key: RSAPrivateKey, origin: str) -> RSAPrivateKey:
@@ -381,8 +382,6 @@ def _self_test(key: RSAPrivateKey, origin: str) -> RSAPrivateKey:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
-    if key.key_size < MIN_KEY_BITS:
-        return key  # _check_size refuses it with the better message
     message = b"line-token key self-test"
     try:
         signature = key.sign(message, padding.PKCS1v15(), hashes.SHA256())
