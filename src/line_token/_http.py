@@ -35,7 +35,7 @@ class ClientConfig:
     def make(cls, base_url: str | None, timeout: float, max_retries: int) -> ClientConfig:
         """Validate the public constructor arguments."""
         url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-        if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url) or _bad_url(url):
+        if not _is_http_url(url):
             raise InvalidInputError(
                 f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r} "
                 f"(from the argument or ${BASE_URL_ENV})"
@@ -49,13 +49,16 @@ class ClientConfig:
         return cls(url.rstrip("/"), float(timeout), RetryPolicy(max_retries=max_retries))
 
 
-def _bad_url(url: str) -> bool:
-    """Whether httpx would refuse ``url`` (e.g. ``http://[::1``) at the first request."""
+def _is_http_url(url: object) -> bool:
+    """Whether ``url`` is an http(s) URL with a host, as httpx parses it at each request
+    (so ``http://[::1`` is refused here, not by httpx at the first call)."""
+    if not isinstance(url, str):
+        return False
     try:
-        httpx.URL(url)
+        parsed = httpx.URL(url)
     except (httpx.InvalidURL, ValueError, TypeError):
-        return True
-    return False
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
 
 
 def to_httpx(
