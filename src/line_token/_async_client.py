@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import TypeVar
 
 import anyio
 import httpx
 
 from . import _sansio
+from ._closing import AsyncClosing
 from ._http import ClientConfig, from_httpx, to_httpx
 from ._models import BotInfo, IssuedToken, TokenInfo
 from ._retry import Send, call_flow
@@ -20,7 +20,7 @@ __all__ = ["AsyncClient"]
 T = TypeVar("T")
 
 
-class AsyncClient:
+class AsyncClient(AsyncClosing):
     """Every LINE channel-access-token endpoint, for asyncio (and trio, through anyio).
 
     Args:
@@ -163,17 +163,6 @@ class AsyncClient:
         """Close the HTTP connection pool (unless it was passed in)."""
         if self._owns_http:
             await self._http.aclose()
-
-    async def __aenter__(self) -> AsyncClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return f"AsyncClient(base_url={self._config.base_url!r})"

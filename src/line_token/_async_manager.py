@@ -13,13 +13,13 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any, TypeVar
 
 import anyio.to_thread
 
 from . import _policy
 from ._async_client import AsyncClient
+from ._closing import AsyncClosing
 from ._errors import InvalidInputError
 from ._issuers import Issuer
 from ._manager import (
@@ -45,7 +45,7 @@ __all__ = ["AsyncTokenManager"]
 T = TypeVar("T")
 
 
-class AsyncTokenManager:
+class AsyncTokenManager(AsyncClosing):
     """A valid channel access token always at hand, for asyncio.
 
     Behaves like :class:`TokenManager` (same windows, backoff, stores and cap
@@ -271,17 +271,6 @@ class AsyncTokenManager:
 
     async def close(self) -> None:
         """The same as :meth:`aclose`."""
-        await self.aclose()
-
-    async def __aenter__(self) -> AsyncTokenManager:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
         await self.aclose()
 
     def __repr__(self) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import TypeVar
 
 import httpx
 
 from . import _sansio
+from ._closing import Closing
 from ._http import ClientConfig, from_httpx, to_httpx
 from ._models import BotInfo, IssuedToken, TokenInfo
 from ._retry import Send, call_flow
@@ -19,7 +19,7 @@ __all__ = ["Client"]
 T = TypeVar("T")
 
 
-class Client:
+class Client(Closing):
     """Every LINE channel-access-token endpoint, blocking.
 
     Args:
@@ -160,17 +160,6 @@ class Client:
         """Close the HTTP connection pool (unless it was passed in)."""
         if self._owns_http:
             self._http.close()
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"Client(base_url={self._config.base_url!r})"

@@ -24,11 +24,11 @@ import time
 import weakref
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, TypeVar
 
 from . import _policy
 from ._client import Client
+from ._closing import Closing
 from ._errors import (
     InvalidInputError,
     TokenLimitError,
@@ -571,7 +571,7 @@ def _check_store(store: TokenStore, issuer: Issuer) -> None:
         )
 
 
-class TokenManager:
+class TokenManager(Closing):
     """A valid channel access token always at hand, for threads (blocking I/O).
 
     ``token()`` serves the token from memory while it is fresh, with no lock
@@ -825,17 +825,6 @@ class TokenManager:
             self._client.close()
         if self._owns_store:
             self._store.close()
-
-    def __enter__(self) -> TokenManager:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"TokenManager({self._core.issuer!r}, store={self._store!r})"
