@@ -7,7 +7,9 @@ is re-exported from those modules.
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -104,3 +106,16 @@ def rig(line_emulator: LineEmulator) -> Iterator[Rig]:
     r = Rig(line_emulator)
     yield r
     r.close()
+
+
+def write_locked(path: Path) -> bool:
+    """Whether some connection holds the SQLite file's write lock (BEGIN IMMEDIATE)."""
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        conn.close()

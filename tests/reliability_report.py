@@ -43,11 +43,6 @@ class Figures:
         for name, value in counts.items():
             self.values[name] += int(value)
 
-    def set(self, **counts: int) -> None:
-        """Set the named counts, replacing what was added before."""
-        for name, value in counts.items():
-            self.values[name] = int(value)
-
 
 @dataclass
 class _Row:

@@ -14,24 +14,11 @@ from typing import Any
 import pytest
 from faults_helpers import sqlite_worker
 
-from conftest_manager import STATELESS_ISSUE
+from conftest_manager import STATELESS_ISSUE, write_locked
 from line_token.emulator.pytest_plugin import LineEmulator
 from line_token.stores import SQLiteStore, StoreKey
 
 WAITERS = 3
-
-
-def write_locked(path: Path) -> bool:
-    """Whether some connection holds the file's write lock (BEGIN IMMEDIATE)."""
-    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError:
-        return True
-    finally:
-        conn.close()
 
 
 def start_holder_and_waiters(

@@ -14,7 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 from workers import get_token, open_store
 
-from conftest_manager import STATELESS_ISSUE, V21_ISSUE, Rig
+from conftest_manager import STATELESS_ISSUE, V21_ISSUE, Rig, write_locked
 from line_token.emulator.pytest_plugin import LineEmulator
 from line_token.stores import SQLiteStore, StoredToken, StoreKey, TokenRecord
 
@@ -154,18 +154,6 @@ def test_eight_processes_one_issue(line_emulator: LineEmulator, tmp_path: Path) 
     assert line_emulator.count(STATELESS_ISSUE) == 1
 
 
-def _write_locked(path: Path) -> bool:
-    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError:
-        return True
-    finally:
-        conn.close()
-
-
 def test_killed_lock_holder_leaves_no_stale_lock(
     line_emulator: LineEmulator, rig: Rig, tmp_path: Path
 ) -> None:
@@ -179,10 +167,10 @@ def test_killed_lock_holder_leaves_no_stale_lock(
     holder = ctx.Process(target=get_token, args=(*args, ("sqlite", str(path)), None, queue))
     holder.start()
     for _ in range(6000):  # until the holder is inside its transaction
-        if _write_locked(path):
+        if write_locked(path):
             break
         time.sleep(0.01)
-    assert _write_locked(path)
+    assert write_locked(path)
     os.kill(holder.pid, signal.SIGKILL)  # type: ignore[arg-type]
     holder.join()
     line_emulator.emulator.clear_faults()
