@@ -125,3 +125,15 @@ def test_check_unreachable(run: Run, closed_port_url: str) -> None:
     assert "cannot reach" in failed
     assert "LINE_API_BASE_URL" in result.stdout
     assert "not tried" in result.stdout
+
+
+def test_check_prints_a_variable_holding_bytes_that_are_not_utf8(
+    run: Run, line_emulator: LineEmulator, tmp_path: Path
+) -> None:
+    """Such bytes reach Python as lone surrogates, which a strict UTF-8 stream cannot write:
+    the line shows them escaped instead of the command crashing."""
+    odd = tmp_path / "key\udcff.pem"
+    odd.write_bytes(line_emulator.private_key_path.read_bytes())
+    result = run("check", env={"LINE_ASSERTION_KEY": str(odd)})
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "key\\udcff.pem" in result.stdout

@@ -7,11 +7,12 @@ test runner swaps them). User-supplied text is never parsed as rich markup.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.text import Text
@@ -23,7 +24,6 @@ __all__ = [
     "format_expiry",
     "human_duration",
     "mask_secret",
-    "printable",
     "utc_text",
 ]
 
@@ -96,17 +96,18 @@ def format_expiry(expires_at: float, now: float) -> str:
     return f"expires in {human_duration(left)} ({when})"
 
 
-def printable(text: str) -> str:
-    r"""``text`` as it can be written to any UTF-8 stream.
-
-    A variable holding bytes that are not UTF-8 reaches Python as lone surrogates, which
-    no stream can encode; they are shown as ``\udcxx`` escapes instead of crashing.
-
-    Example:
-        >>> printable("ok\udcff")
-        'ok\\udcff'
+def _lenient(stream: TextIO) -> TextIO:
+    r"""``stream``, set to write any ``str``: undecodable bytes that reached us as lone
+    surrogates (a variable holding bytes that are not UTF-8) print as ``\udcxx`` escapes
+    instead of crashing the command. Done once per stream, for every line written to it.
     """
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    reconfigure = getattr(stream, "reconfigure", None)
+    # surrogateescape (a C or POSIX locale) already writes such bytes back as they came
+    if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+        # a stream that cannot change is left as it is
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(errors="backslashreplace")
+    return stream
 
 
 def mask_secret(value: str) -> str:
@@ -130,8 +131,9 @@ class Output:
     def __init__(self, *, json_mode: bool = False, quiet: bool = False) -> None:
         self.json_mode = json_mode
         self.quiet = quiet
-        self._out = Console(file=sys.stdout, soft_wrap=True, highlight=False)
-        self._err = Console(file=sys.stderr, soft_wrap=True, highlight=False)
+        self._stdout = _lenient(sys.stdout)
+        self._out = Console(file=self._stdout, soft_wrap=True, highlight=False)
+        self._err = Console(file=_lenient(sys.stderr), soft_wrap=True, highlight=False)
 
     @property
     def human(self) -> bool:
@@ -140,8 +142,8 @@ class Output:
 
     def raw(self, text: str) -> None:
         """Print ``text`` verbatim on stdout (tokens, JWTs, JWKs: never wrapped or styled)."""
-        sys.stdout.write(printable(text) + "\n")
-        sys.stdout.flush()
+        self._stdout.write(text + "\n")
+        self._stdout.flush()
 
     def json(self, document: Mapping[str, Any] | list[Any]) -> None:
         """Print one JSON document on stdout."""
@@ -150,7 +152,7 @@ class Output:
     def line(self, text: str = "", style: str | None = None) -> None:
         """Print a human line (suppressed in JSON and quiet modes)."""
         if self.human:
-            self._out.print(Text(printable(text), style=style or ""))
+            self._out.print(Text(text, style=style or ""))
 
     def title(self, text: str) -> None:
         """Print a bold heading line."""
@@ -160,7 +162,7 @@ class Output:
         """Print an aligned ``name  value`` line."""
         if self.human:
             label = Text(f"  {name:<{width}} ", style="dim")
-            self._out.print(label + Text(printable(value)))
+            self._out.print(label + Text(value))
 
     def check(self, status: str, text: str, fix: str | None = None) -> None:
         """Print one checklist line: ✓ ok, ✗ fail, - skipped; with its fix below a failure."""
@@ -171,15 +173,15 @@ class Output:
             "fail": (FAIL, "bold red"),
             "skip": (SKIP, "yellow"),
         }[status]
-        self._out.print(Text(f"{mark} ", style=style) + Text(printable(text)))
+        self._out.print(Text(f"{mark} ", style=style) + Text(text))
         if fix:
-            self._out.print(Text(printable(f"    fix: {fix}"), style="cyan"))
+            self._out.print(Text(f"    fix: {fix}", style="cyan"))
 
     def note(self, text: str) -> None:
         """A dim remark on stderr (so it never pollutes captured stdout)."""
         if not self.quiet and not self.json_mode:
-            self._err.print(Text(printable(text), style="dim"))
+            self._err.print(Text(text, style="dim"))
 
     def error(self, text: str) -> None:
         """The one ``line-token: error: ...`` line on stderr."""
-        self._err.print(Text("line-token: error: ", style="bold red") + Text(printable(text)))
+        self._err.print(Text("line-token: error: ", style="bold red") + Text(text))
