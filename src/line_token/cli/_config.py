@@ -128,22 +128,12 @@ class Settings:
 
     def client(self) -> Client:
         """A :class:`Client` for the base URL, remembered for network error messages."""
-        import httpx
-
         from .._client import Client
 
         try:
             client = Client(base_url=self.base_url, timeout=self.timeout, max_retries=self.retries)
         except InvalidInputError as exc:
             raise CliError(f"--base-url / {ENV_BASE_URL}: {exc}", EXIT_USAGE) from None
-        try:
-            httpx.URL(client.base_url)  # what httpx would refuse only at the first request
-        except httpx.InvalidURL as exc:
-            client.close()
-            raise CliError(
-                f"--base-url / {ENV_BASE_URL}: {client.base_url!r} is not a usable URL ({exc})",
-                EXIT_USAGE,
-            ) from None
         ctx = click.get_current_context(silent=True)
         if ctx is not None:
             ctx.find_root().meta[_BASE_URL_META] = client.base_url
