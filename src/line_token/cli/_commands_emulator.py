@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._errors import LineApiError
+from .._files import write_private_file
 from .._models import mask_token
 from ._config import (
     ASSERTION_LIFETIME,
@@ -97,12 +98,6 @@ class SeededChannel:
         ]
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    from ._commands_keys import write_private_key
-
-    write_private_key(path, data, force=False)
-
-
 @contextmanager
 def start_emulator(
     host: str = "127.0.0.1", port: int = 0, seed: int | None = None
@@ -127,7 +122,7 @@ def start_emulator(
     workdir = Path(tempfile.mkdtemp(prefix="line-token-emulator-"))
     try:
         key_path = workdir / "private.pem"
-        _write_private(key_path, pair.private_pem)
+        write_private_file(key_path, pair.private_pem, force=False)
         try:
             server = emu.serve(host, port)
         except OSError as exc:

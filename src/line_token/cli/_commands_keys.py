@@ -11,45 +11,19 @@ import click
 
 from .._assertion import MAX_ASSERTION_LIFETIME, MAX_TOKEN_EXP
 from .._errors import InvalidInputError
+from .._files import make_private_dirs, write_private_file
 from .._keys import MIN_KEY_BITS, generate_key_pair, jwk_thumbprint, public_jwk
 from ._config import ASSERTION_LIFETIME, ENV_KEY, ENV_KID, Settings, json_option, settings_options
 from ._exit import EXIT_USAGE, CliError
 from ._output import Output, format_expiry, iso_utc
 
-__all__ = ["assertion", "jwk", "keygen", "write_private_key"]
+__all__ = ["assertion", "jwk", "keygen"]
 
 MAX_KEYGEN_BITS = 8192
 """Larger keys take minutes to hours to make (a typo like 99999999 would hang), and LINE's
 signatures gain nothing from them."""
 
 CONSOLE_PATH = "your channel > Basic settings > Assertion Signing Key > Register a public key"
-
-
-def write_private_key(path: Path, data: bytes, *, force: bool) -> None:
-    """Write ``data`` to ``path`` readable by the owner only (created 0600, never widened).
-
-    Raises:
-        FileExistsError: the file exists and ``force`` is false.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
-    fd = os.open(path, flags, 0o600)
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o600)  # an existing file overwritten with --force keeps no wider mode
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-
-
-def _make_private_dir(path: Path) -> None:
-    """Create ``path`` and any missing parent 0700 (an existing directory is left as it is).
-
-    ``Path.mkdir(parents=True)`` gives parents the default mode, which under a permissive
-    umask lets other users replace the directory that will hold the private key.
-    """
-    missing = [p for p in (path, *path.parents) if not p.exists()]
-    for directory in reversed(missing):
-        directory.mkdir(mode=0o700, exist_ok=True)
 
 
 def _write_public(path: Path, data: bytes, *, force: bool) -> None:
@@ -109,8 +83,8 @@ def keygen(out_dir: Path, bits: int, force: bool, json_mode: bool) -> None:
     pair = generate_key_pair(bits)
     jwk_text = json.dumps(pair.public_jwk, indent=2) + "\n"
     try:
-        _make_private_dir(out_dir)
-        write_private_key(paths["private"], pair.private_pem, force=force)
+        make_private_dirs(out_dir)
+        write_private_file(paths["private"], pair.private_pem, force=force)
         _write_public(paths["public"], pair.public_pem, force=force)
         _write_public(paths["jwk"], jwk_text.encode(), force=force)
     except OSError as exc:

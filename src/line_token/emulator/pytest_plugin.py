@@ -14,7 +14,6 @@ Example::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 
 from .._assertion import AssertionSigner
+from .._files import write_private_file
 from .._keys import KeyPair, generate_key_pair
 from ._emulator import Emulator
 from ._ids import IdSource
@@ -88,10 +88,7 @@ class LineEmulator:
         )
         self.private_key_pem: bytes = session.key_pair.private_pem
         self.private_key_path = tmp_path / "line-assertion-key.pem"
-        fd = os.open(self.private_key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(self.private_key_pem)
-        os.chmod(self.private_key_path, 0o600)
+        write_private_file(self.private_key_path, self.private_key_pem, force=True)
         self.signer = AssertionSigner(
             self.channel.channel_id, self.kid, self.private_key_pem, clock=self.emulator.clock
         )

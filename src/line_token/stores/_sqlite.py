@@ -15,6 +15,7 @@ from contextlib import closing
 from pathlib import Path
 
 from .._errors import InvalidInputError
+from .._files import make_private_dirs
 from ._base import StoreError
 from ._record import Codec, EncryptionKey, StoreKey, TokenRecord
 
@@ -112,12 +113,8 @@ class SQLiteStore:
         self._create()
 
     def _create(self) -> None:
-        # Each missing ancestor is made 0700 (Path.mkdir(parents=True) would give the
-        # ancestors the umask's mode, 0777 under umask 000, letting others swap them).
-        missing = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()]
         try:
-            for directory in reversed(missing):
-                directory.mkdir(mode=0o700, exist_ok=True)
+            make_private_dirs(self.path.parent)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise InvalidInputError(
