@@ -6,15 +6,8 @@ import socket
 
 import pytest
 from cli_helpers import Run
-from pytest_redis import factories
 
 from line_token.emulator.pytest_plugin import LineEmulator
-
-# A private redis-server on a free loopback port, for the `tokens` commands over Redis.
-redis_proc = factories.redis_proc(
-    executable="/usr/bin/redis-server",
-    port=None,  # type: ignore[arg-type]  # None picks a free port at run time
-)
 
 LINE_VARS = (
     "LINE_API_BASE_URL",

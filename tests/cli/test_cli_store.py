@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-import redis
 from cli_helpers import Run, single_error_line
 from cryptography.fernet import Fernet
 
@@ -149,15 +147,6 @@ def test_rotate_into_an_empty_store(run: Run, line_emulator: LineEmulator, tmp_p
 
 
 # --- Redis ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def redis_url(redis_proc: Any) -> str:
-    """URL of the private redis-server, flushed."""
-    url = f"redis://{redis_proc.host}:{redis_proc.port}/0"
-    with redis.Redis.from_url(url) as client:
-        client.flushall()
-    return url
 
 
 def _put_redis(url: str, key: StoreKey, record: TokenRecord, encryption_key: str | None) -> None:

@@ -26,11 +26,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,41 +204,6 @@ def test_api_reference_names_every_public_name() -> None:
 # --- the environment a reader has after `line-token emulator` -----------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    """A private redis-server on a free loopback port, for the pages that use Redis."""
-    exe = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not Path(exe).exists():
-        pytest.fail("redis-server is needed (scripts/check installs it)")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("redis-server did not start")
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 @dataclass
 class Setup:
     env: dict[str, str]
@@ -286,10 +248,7 @@ def setup(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Setup]:
             XDG_CACHE_HOME=str(tmp_path / "cache"),
         )
         if "REDIS_URL" in (DOCS / request.node.callspec.params["page"]).read_text():
-            env["REDIS_URL"] = request.getfixturevalue("redis_url")
-            import redis
-
-            redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+            env["REDIS_URL"] = request.getfixturevalue("redis_url")  # flushed, from conftest
         yield Setup(env, work, tmp_path / "shell-state.sh", emulator)
 
 

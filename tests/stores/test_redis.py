@@ -6,7 +6,6 @@ import multiprocessing
 import os
 import signal
 import time
-from typing import Any
 
 import pytest
 import redis
@@ -19,16 +18,6 @@ from line_token.emulator.pytest_plugin import LineEmulator
 from line_token.stores import RedisStore, StoredToken, StoreError, StoreKey, TokenRecord
 
 KEY = StoreKey("1234567890", "v2.1", "default")
-
-
-@pytest.fixture
-def redis_url(redis_proc: Any) -> str:
-    """URL of the test's private redis-server, flushed before each test."""
-    url = f"redis://{redis_proc.host}:{redis_proc.port}/0"
-    client = redis.Redis.from_url(url)
-    client.flushall()
-    client.close()
-    return url
 
 
 def record(token: str, expires_at: float) -> TokenRecord:
