@@ -35,8 +35,7 @@ from pathlib import Path
 import pytest
 
 from line_token import generate_key_pair
-from line_token.cli._commands_emulator import _real_time_clock
-from line_token.emulator import Emulator
+from line_token.emulator import Emulator, VirtualClock
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -219,7 +218,7 @@ def setup(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Setup]:
     Its clock follows real time, like ``line-token emulator``'s (assertions are signed
     with this machine's clock).
     """
-    emulator = Emulator(clock=_real_time_clock())
+    emulator = Emulator(clock=VirtualClock(running=True))
     channel = emulator.create_channel(display_name="My bot")
     pair = generate_key_pair()
     kid = emulator.register_public_key(channel.channel_id, pair.public_jwk)

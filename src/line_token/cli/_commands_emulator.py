@@ -41,41 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["SeededChannel", "demo", "emulator", "start_emulator"]
 
 
-def _real_time_clock() -> Any:
-    """A clock that follows real time (plus whatever ``advance`` added).
-
-    The emulator's default clock stands still until advanced; a long-running
-    server must keep pace with the wall clock its clients sign assertions with.
-    It subclasses ``VirtualClock`` so ``advance`` and the console's clock routes work.
-    """
-    from ..emulator import VirtualClock
-
-    class RealTimeClock(VirtualClock):
-        def __init__(self) -> None:
-            self._offset = 0.0
-            self._mutex = threading.Lock()
-
-        def __call__(self) -> float:
-            with self._mutex:
-                return time.time() + self._offset
-
-        def advance(self, seconds: float) -> float:
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-                raise ValueError(f"seconds must be a number >= 0; got {seconds!r}")
-            with self._mutex:
-                self._offset += float(seconds)
-            return self()
-
-        def set(self, now: float | None = None) -> None:
-            with self._mutex:
-                self._offset = 0.0 if now is None else float(now) - time.time()
-
-        def __repr__(self) -> str:
-            return f"RealTimeClock(offset={self._offset:.0f}s)"
-
-    return RealTimeClock()
-
-
 @dataclass(frozen=True)
 class SeededChannel:
     """A channel made in the emulator, with its registered assertion key on disk."""
@@ -107,7 +72,7 @@ def start_emulator(
     The private key is written 0600 in a fresh temporary directory, removed on exit.
     """
     try:
-        from ..emulator import Emulator
+        from ..emulator import Emulator, VirtualClock
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise CliError(
             f"the emulator needs the 'emulator' extra ({exc}): pip install 'line-token[emulator]'",
@@ -115,7 +80,7 @@ def start_emulator(
         ) from None
     from .._keys import generate_key_pair
 
-    emu = Emulator(clock=_real_time_clock(), seed=seed)
+    emu = Emulator(clock=VirtualClock(running=True), seed=seed)
     channel = emu.create_channel(display_name="line-token emulator bot")
     pair = generate_key_pair()
     kid = emu.register_public_key(channel.channel_id, pair.public_jwk)
