@@ -91,3 +91,24 @@ def test_codec_refuses_bad_keys() -> None:
 def test_reprs_hide_tokens() -> None:
     """Stored tokens show only their masked label."""
     assert "tok-b" not in repr(RECORD)
+
+
+def test_store_key_parse_is_the_inverse_of_name() -> None:
+    """A key survives name() and parse(); anything that is not three non-empty parts is None."""
+    key = StoreKey("1234567890", "v2.1", "blue")
+    assert StoreKey.parse(key.name) == key
+    for bad in ("", "a:b", "a:b:c:d", "a::c", ":b:c"):
+        assert StoreKey.parse(bad) is None
+
+
+def test_memory_store_lists_its_keys() -> None:
+    """keys() lists what was saved, sorted by name."""
+    store = MemoryStore()
+    assert store.keys() == []
+    b, a = StoreKey("2", "v2.1", "default"), StoreKey("1", "stateless", "default")
+    for key in (b, a):
+        lease = store.acquire(key, wait=True, timeout=1, seen_expires_at=0)
+        assert lease is not None
+        lease.save(TokenRecord(StoredToken("t" * 20, 1.0, 2.0)))
+        lease.release()
+    assert store.keys() == [a, b]

@@ -171,3 +171,22 @@ def test_redis_down_counted_kind_does_not_issue(rig: Rig) -> None:
         m.token()
     assert isinstance(info.value.__cause__, StoreError)
     assert rig.emu.count(V21_ISSUE) == 0
+
+
+def test_keys_lists_records_not_locks_nor_other_prefixes(redis_url: str) -> None:
+    """keys() lists this prefix's records, sorted, leaving lock keys and other prefixes out."""
+    store = RedisStore(redis_url)
+    other = RedisStore(redis_url, prefix="elsewhere")
+    assert store.keys() == []
+    held = store.acquire(KEY, wait=False, timeout=1, seen_expires_at=0)  # a lock key exists
+    assert held is not None
+    assert store.keys() == []
+    held.save(record("t" * 20, time.time() + 600))
+    held.release()
+    second = StoreKey("1111111111", "stateless", "default")
+    lease = other.acquire(second, wait=False, timeout=1, seen_expires_at=0)
+    assert lease is not None
+    lease.save(record("u" * 20, time.time() + 600))
+    lease.release()
+    assert store.keys() == [KEY]
+    assert other.keys() == [second]

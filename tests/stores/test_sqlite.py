@@ -256,3 +256,30 @@ def test_processes_creating_one_new_store_at_once_all_succeed(tmp_path: Path) ->
         for proc in procs:
             proc.join(timeout=60)
     assert outcomes == ["ok"] * (8 * ROUNDS)
+
+
+def test_keys_and_opening_without_create(tmp_path: Path) -> None:
+    """keys() lists records; create=False opens an existing store and leaves anything else
+    untouched, refusing it with a StoreError."""
+    from line_token.stores import StoredToken, StoreError, StoreKey, TokenRecord
+
+    path = tmp_path / "tokens.db"
+    store = SQLiteStore(path)
+    assert store.keys() == []
+    key = StoreKey("1234567890", "v2.1", "default")
+    lease = store.acquire(key, wait=True, timeout=1, seen_expires_at=0)
+    assert lease is not None
+    lease.save(TokenRecord(StoredToken("t" * 20, time.time(), time.time() + 600)))
+    lease.release()
+    assert SQLiteStore(path, create=False).keys() == [key]
+
+    with pytest.raises(StoreError, match="no token store"):
+        SQLiteStore(tmp_path / "missing.db", create=False)
+    assert not (tmp_path / "missing.db").exists()
+    other = tmp_path / "app.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE users (id INTEGER)")
+    before = other.read_bytes()
+    with pytest.raises(StoreError, match="not a line-token store"):
+        SQLiteStore(other, create=False)
+    assert other.read_bytes() == before

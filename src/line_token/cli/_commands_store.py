@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -147,16 +147,13 @@ def _sqlite(
             "sqlite:///path or redis:// URL your TokenManager uses",
             EXIT_USAGE,
         )
-    keys: list[StoreKey] = []
-    if exists:
-        try:
-            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-                rows = conn.execute("SELECT key FROM tokens ORDER BY key").fetchall()
-        except sqlite3.Error as exc:
-            raise CliError(f"{str(path)!r} is not a line-token store ({exc})", EXIT_USAGE) from None
-        keys = [k for k in (_parse_key(str(r[0])) for r in rows) if k is not None]
+    from ..stores import StoreError
+
     try:
-        store = SQLiteStore(path, encryption_key=encryption_key)
+        store = SQLiteStore(path, encryption_key=encryption_key, create=not exists)
+        keys = store.keys()
+    except StoreError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     except (OSError, sqlite3.Error) as exc:
         raise CliError(f"--store {_shown_path(path)}: cannot open it ({exc})", EXIT_USAGE) from None
     try:
@@ -176,41 +173,20 @@ def _redis(
             "a redis:// store needs the redis package: pip install 'line-token[redis]'",
             EXIT_USAGE,
         ) from None
-    from ..stores import RedisStore
+    from ..stores import RedisStore, StoreError
 
     client = redis.Redis.from_url(spec.location)
     try:
+        store = RedisStore(client, prefix=prefix, encryption_key=encryption_key)
         try:
-            names = sorted(
-                (k.decode() if isinstance(k, bytes) else str(k))
-                for k in client.scan_iter(match=f"{prefix}:*", count=500)
-            )
-        except redis.RedisError as exc:
+            keys = store.keys()
+        except StoreError as exc:
             raise CliError(
                 f"cannot read the Redis store {spec.shown}: {exc}", EXIT_NETWORK
             ) from None
-        keys = [
-            k
-            for k in (
-                _parse_key(name[len(prefix) + 1 :])
-                for name in names
-                if not name.startswith(f"{prefix}:lock:")
-            )
-            if k is not None
-        ]
-        store = RedisStore(client, prefix=prefix, encryption_key=encryption_key)
         yield store, keys
     finally:
         client.close()
-
-
-def _parse_key(name: str) -> StoreKey | None:
-    from ..stores import StoreKey
-
-    parts = name.split(":")
-    if len(parts) != 3 or not all(parts):
-        return None
-    return StoreKey(parts[0], parts[1], parts[2])
 
 
 # --- list ---------------------------------------------------------------------------

@@ -53,6 +53,11 @@ class MemoryStore:
         self._records: dict[StoreKey, TokenRecord] = {}
         self._locks: dict[StoreKey, threading.Lock] = {}
 
+    def keys(self) -> list[StoreKey]:
+        """The keys of the records held, sorted."""
+        with self._guard:
+            return sorted(self._records, key=lambda k: k.name)
+
     def load(self, key: StoreKey) -> TokenRecord | None:
         """The record for ``key``, if any."""
         with self._guard:

@@ -42,6 +42,19 @@ class StoreKey:
         """The key as one string (stores prefix it)."""
         return f"{self.channel_id}:{self.kind}:{self.group}"
 
+    @classmethod
+    def parse(cls, name: str) -> StoreKey | None:
+        """The key whose :attr:`name` is ``name``, or ``None`` if it is not one.
+
+        Example:
+            >>> StoreKey.parse("1234567890:v2.1:default")
+            StoreKey(channel_id='1234567890', kind='v2.1', group='default')
+        """
+        parts = name.split(":")
+        if len(parts) != 3 or not all(parts):
+            return None
+        return cls(parts[0], parts[1], parts[2])
+
 
 @dataclass(frozen=True, slots=True)
 class StoredToken:

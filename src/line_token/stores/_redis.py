@@ -167,6 +167,17 @@ class RedisStore:
         except _import_redis().RedisError as exc:
             raise _store_error(exc, self._where) from exc
 
+    def keys(self) -> list[StoreKey]:
+        """The keys of the records stored under this prefix, sorted (locks left out)."""
+        start = len(self._prefix) + 1
+
+        def scan() -> list[str]:
+            found = self._redis.scan_iter(match=f"{self._prefix}:*", count=500)
+            return sorted(k.decode() if isinstance(k, bytes) else str(k) for k in found)
+
+        names = [n[start:] for n in self._call(scan) if not n.startswith(f"{self._prefix}:lock:")]
+        return [k for k in map(StoreKey.parse, names) if k is not None]
+
     def load(self, key: StoreKey) -> TokenRecord | None:
         """The stored record (``None``: none, or unreadable)."""
         blob = self._call(self._redis.hget, self._value_key(key), "blob")

@@ -92,6 +92,9 @@ class SQLiteStore:
         path: the database file.
         encryption_key: a Fernet key (or a list, for rotation) to encrypt records.
         busy_timeout: the longest a waiting refresher blocks on another's lock (s).
+        create: make the file (and its table) if missing. With ``False`` an existing
+            line-token store is opened as it is and anything else is a
+            :class:`StoreError`, leaving the file untouched (for tools that inspect).
 
     Example:
         >>> store = SQLiteStore(tmp_path / "tokens.db")  # doctest: +SKIP
@@ -106,11 +109,31 @@ class SQLiteStore:
         *,
         encryption_key: EncryptionKey | None = None,
         busy_timeout: float = 30.0,
+        create: bool = True,
     ) -> None:
         self.path = Path(path)
         self._codec = Codec(encryption_key)
         self._busy_timeout = float(busy_timeout)
-        self._create()
+        if create:
+            self._create()
+        else:
+            self.keys()  # refuses, untouched, a missing file or one that is not a store
+
+    def keys(self) -> list[StoreKey]:
+        """The keys of the records stored, sorted.
+
+        Raises:
+            StoreError: the file is missing or is not a line-token store.
+        """
+        if not self.path.is_file():
+            raise StoreError(f"no token store at {str(self.path)!r}")
+        try:
+            uri = self.path.resolve().as_uri() + "?mode=ro"
+            with closing(sqlite3.connect(uri, uri=True, timeout=self._busy_timeout)) as conn:
+                rows = conn.execute("SELECT key FROM tokens ORDER BY key").fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{str(self.path)!r} is not a line-token store ({exc})") from exc
+        return [k for k in (StoreKey.parse(str(row[0])) for row in rows) if k is not None]
 
     def _create(self) -> None:
         try:
